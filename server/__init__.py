@@ -1,0 +1,1 @@
+"""The ledger: catalog, locations, movements, balances, ingest and channel pushes."""

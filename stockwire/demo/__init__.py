@@ -1,0 +1,1 @@
+"""The one-machine demo: the whole system playing a warehouse shift."""
