@@ -1,0 +1,119 @@
+"""One handheld scanner for the demo: the real firmware on the MicroPython unix port.
+
+Owns the scanner's process, its config file and its barcode feed (a FIFO standing in for the
+scan engine's UART: each read is the barcode's bytes then CR, one trigger pull). It follows the
+firmware's outcome lines on stdout (TAKEN, STORED, BOOKED, REFUSED, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from stockwire.processes import stop_process
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
+HEAP = "64k"
+
+
+def micropython_binary() -> str:
+    candidate = Path(sys.executable).parent / "micropython"
+    if candidate.exists():
+        return str(candidate)
+    raise FileNotFoundError("micropython is not installed in this venv (make installs it)")
+
+
+class Handheld:
+    """A firmware process reading barcodes from its feed and publishing to the broker."""
+
+    def __init__(self, workdir: Path, dev: str, site: str, mqtt_port: int, password: str) -> None:
+        self.dev = dev
+        self.dir = workdir / dev
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.feed = self.dir / "engine.fifo"
+        if not self.feed.exists():
+            os.mkfifo(self.feed)
+        self.config = self.dir / "scanner.json"
+        self.config.write_text(
+            json.dumps(
+                {
+                    "dev": dev,
+                    "site": site,
+                    "mqtt": {
+                        "host": "127.0.0.1",
+                        "port": mqtt_port,
+                        "user": dev,
+                        "password": password,
+                        "keepalive": 30,
+                    },
+                    "outbox": str(self.dir / "outbox.bin"),
+                    "state_dir": str(self.dir),
+                    "feed": str(self.feed),
+                    "heartbeat_s": 5,
+                },
+                indent=1,
+            )
+        )
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self.proc: subprocess.Popen[str] | None = None
+        self._feed_fd: int | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                micropython_binary(),
+                "-X",
+                f"heapsize={HEAP}",
+                "main.py",
+                "--config",
+                str(self.config),
+            ],
+            cwd=FIRMWARE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        assert self.proc and self.proc.stdout
+        with open(self.dir / "firmware.log", "a") as log:
+            for line in self.proc.stdout:
+                log.write(line)
+                log.flush()
+                with self._lock:
+                    self.lines.append(line.rstrip("\n"))
+
+    def seen(self, prefix: str) -> list[str]:
+        with self._lock:
+            return [line for line in self.lines if line.startswith(prefix)]
+
+    def wait_for(self, prefix: str, count: int = 1, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.seen(prefix)) < count:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.dev} firmware exited: see {self.dir / 'firmware.log'}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.dev}: no {count}x {prefix!r} within {timeout}s")
+            time.sleep(0.02)
+
+    def read(self, *codes: str) -> None:
+        """The worker aims and pulls the trigger once per code; the engine sends it + CR."""
+        if self._feed_fd is None:
+            self._feed_fd = os.open(self.feed, os.O_WRONLY)
+        for code in codes:
+            os.write(self._feed_fd, code.encode() + b"\r")
+
+    def stop(self) -> None:
+        if self._feed_fd is not None:
+            os.close(self._feed_fd)
+            self._feed_fd = None
+        if self.proc:
+            stop_process(self.proc, timeout=5)

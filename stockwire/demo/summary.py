@@ -1,0 +1,93 @@
+"""The shift's outcome: gathered from the ledger's API and the channel receiver, and printed.
+
+Owns the summary's shape (the keys of the scenario's `expect`): on_hand, channel_last_push,
+refused, reorder_alerts, sell_through_pct, count_variance; and its rendering as text tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import httpx
+
+from stockwire.demo.receiver import WebhookReceiver
+
+
+def gather(api: httpx.Client, receiver: WebhookReceiver, count_refs: list[str]) -> dict[str, Any]:
+    on_hand: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in _get(api, "/v1/stock"):
+        qty = int(row["on_hand"])
+        if qty:
+            by_loc = on_hand[row["sku"]]
+            by_loc[row["loc"]] = by_loc.get(row["loc"], 0) + qty
+    on_hand = {sku: {loc: q for loc, q in locs.items() if q} for sku, locs in on_hand.items()}
+    refused = [
+        {"code": row["code"], "reason": row["reason"]}
+        for row in _get(api, "/v1/quarantine")
+        if not row.get("replayed")
+    ]
+    alerts = sorted(row["sku"] for row in _get(api, "/v1/reorder-alerts"))
+    sell_through = {
+        row["sku"]: float(row["sell_through_pct"])
+        for row in _get(api, "/v1/reports/sell-through")
+        if row.get("sold")
+    }
+    variance: dict[str, int] = defaultdict(int)
+    for ref in count_refs:
+        for line in _get(api, f"/v1/counts/{ref}")["lines"]:
+            if line.get("status") == "closed":
+                variance[line["sku"]] += int(line["variance"])
+    return {
+        "on_hand": {
+            sku: dict(sorted(locs.items())) for sku, locs in sorted(on_hand.items()) if locs
+        },
+        "channel_last_push": receiver.last_push(),
+        "refused": refused,
+        "reorder_alerts": alerts,
+        "sell_through_pct": dict(sorted(sell_through.items())),
+        "count_variance": dict(sorted(variance.items())),
+    }
+
+
+def _get(api: httpx.Client, path: str) -> Any:
+    response = api.get(path)
+    response.raise_for_status()
+    return response.json()
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> str:
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
+    for row in cells[1:]:
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    if not rows:
+        out.append("(none)")
+    return "\n".join(out)
+
+
+def render(summary: dict[str, Any]) -> str:
+    stock_rows = [
+        [sku, loc, qty] for sku, locs in summary["on_hand"].items() for loc, qty in locs.items()
+    ]
+    push_rows = [
+        [channel, sku, qty]
+        for channel, skus in summary["channel_last_push"].items()
+        for sku, qty in skus.items()
+    ]
+    refused_rows = [[repr(r["code"]), r["reason"]] for r in summary["refused"]]
+    alert_rows = [[sku] for sku in summary["reorder_alerts"]]
+    sell_rows = [[sku, f"{pct:.1f} %"] for sku, pct in summary["sell_through_pct"].items()]
+    var_rows = [[sku, f"{v:+d}"] for sku, v in summary["count_variance"].items()]
+    return "\n\n".join(
+        [
+            table("Final stock (on hand)", ["SKU", "location", "qty"], stock_rows),
+            table("Last push per channel (available)", ["channel", "SKU", "available"], push_rows),
+            table("Refused scans (kept for an admin)", ["code", "reason"], refused_rows),
+            table("Reorder alerts", ["SKU"], alert_rows),
+            table("Sell-through", ["SKU", "sell-through"], sell_rows),
+            table("Count variance", ["SKU", "variance"], var_rows),
+        ]
+    )

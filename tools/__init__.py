@@ -1,0 +1,1 @@
+"""Developer and admin tools: bootstrap, firmware checks, flashing."""
