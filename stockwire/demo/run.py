@@ -276,9 +276,9 @@ class Demo:
     # ---- the shift ----------------------------------------------------------------------
 
     def processed(self, dev: str) -> int:
-        response = self.api.get("/v1/scan-events", params={"dev": dev, "limit": 100000})
+        response = self.api.get("/v1/scan-events", params={"dev": dev, "limit": 10000})
         response.raise_for_status()
-        return len(response.json())
+        return len(response.json()["events"])
 
     def wait_processed(self, dev: str, count: int) -> None:
         deadline = time.monotonic() + self.opt.timeout_s
@@ -367,7 +367,8 @@ class Demo:
         """Until each channel's last push equals the ledger's available quantity."""
         deadline = time.monotonic() + timeout
         while True:
-            pending = [c for c in self.api.get("/v1/channels").json() if c.get("pending")]
+            channels = self.api.get("/v1/channels").json()["channels"]
+            pending = [c for c in channels if c.get("pending")]
             if not pending and self.receiver.last_push():
                 return
             if time.monotonic() > deadline:

@@ -16,7 +16,7 @@ from stockwire.demo.receiver import WebhookReceiver
 
 def gather(api: httpx.Client, receiver: WebhookReceiver, count_refs: list[str]) -> dict[str, Any]:
     on_hand: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in _get(api, "/v1/stock"):
+    for row in _get(api, "/v1/stock")["stock"]:
         qty = int(row["on_hand"])
         if qty:
             by_loc = on_hand[row["sku"]]
@@ -24,14 +24,13 @@ def gather(api: httpx.Client, receiver: WebhookReceiver, count_refs: list[str]) 
     on_hand = {sku: {loc: q for loc, q in locs.items() if q} for sku, locs in on_hand.items()}
     refused = [
         {"code": row["code"], "reason": row["reason"]}
-        for row in _get(api, "/v1/quarantine")
-        if not row.get("replayed")
+        for row in _get(api, "/v1/quarantine?status=open")["entries"]
     ]
-    alerts = sorted(row["sku"] for row in _get(api, "/v1/reorder-alerts"))
+    alerts = sorted(row["sku"] for row in _get(api, "/v1/reorder-alerts")["alerts"])
     sell_through = {
         row["sku"]: float(row["sell_through_pct"])
-        for row in _get(api, "/v1/reports/sell-through")
-        if row.get("sold")
+        for row in _get(api, "/v1/reports/sell-through")["skus"]
+        if row.get("sold") and row.get("sell_through_pct") is not None
     }
     variance: dict[str, int] = defaultdict(int)
     for ref in count_refs:

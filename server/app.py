@@ -1,0 +1,97 @@
+"""The app factory: `create_app(settings)` builds the database, the routes and the dispatcher.
+Nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from server.barcodes.routes import router as barcodes_router
+from server.catalog.routes import router as catalog_router
+from server.channels.dispatcher import Dispatcher
+from server.channels.outbox import mark_touched
+from server.channels.routes import router as channels_router
+from server.counts.routes import router as counts_router
+from server.db.engine import Database
+from server.errors import LedgerError
+from server.ingest.routes import router as ingest_router
+from server.ledger.routes import router as ledger_router
+from server.locations.routes import router as locations_router
+from server.locations.service import ensure_virtual
+from server.purchasing.routes import router as purchasing_router
+from server.quarantine.routes import router as quarantine_router
+from server.reports.reorder import evaluate
+from server.reports.routes import router as reports_router
+from server.settings import Settings
+
+
+def open_database(url: str) -> Database:
+    """A ready database: tables created if missing, virtual locations present, and the
+    in-transaction hooks (channel outbox marks, reorder alerts) registered."""
+    db = Database(url)
+    db.create_schema()
+    with db.write(notify=False) as conn:
+        ensure_virtual(conn)
+    db.before_commit(mark_touched)
+    db.before_commit(lambda conn, touched: evaluate(conn, {sku for sku, _ in touched}))
+    return db
+
+
+def create_app(settings: Settings) -> FastAPI:
+    db = open_database(settings.db_url)
+    dispatcher = Dispatcher(db, settings.push_timeout_s, settings.push_poll_s)
+    db.on_commit(dispatcher.wake)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.dispatcher:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+            db.dispose()
+
+    app = FastAPI(title="Stockwire ledger", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.dispatcher = dispatcher
+
+    @app.exception_handler(LedgerError)
+    async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
+        body = {
+            "detail": f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
+            "reason": exc.reason,
+        }
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # the database is locked past the busy timeout or unreachable: the gateway retries
+        body = {"detail": f"database unavailable: {exc.orig}", "reason": "unavailable"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok"}
+
+    for router in (
+        ingest_router,
+        quarantine_router,
+        catalog_router,
+        locations_router,
+        ledger_router,
+        counts_router,
+        purchasing_router,
+        channels_router,
+        reports_router,
+        barcodes_router,
+    ):
+        app.include_router(router)
+    return app

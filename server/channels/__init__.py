@@ -1,0 +1,1 @@
+"""Sales channels: the transactional outbox and the dispatcher that pushes signed stock levels."""

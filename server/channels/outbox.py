@@ -1,0 +1,75 @@
+"""The outbox side of channels, run inside the booking transaction: mark (channel, sku) dirty
+for every SKU whose stock at a channel's locations changed, and compute what to push."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from server.db.schema import channel_dirty, channels, locations
+from server.db.sql import now, upsert
+from server.ledger.stock import totals
+
+ALL = "all"
+
+
+def parse_locations(text: str) -> str | list[str]:
+    value = orjson.loads(text)
+    return ALL if value == ALL else [str(v) for v in value]
+
+
+def mark(conn: Connection, channel_id: int, sku_ids: Collection[int]) -> None:
+    stamp = now()
+    for sku_id in sku_ids:
+        upsert(
+            conn,
+            channel_dirty,
+            {"channel_id": channel_id, "sku_id": sku_id, "gen": 1, "changed_at": stamp},
+            ["channel_id", "sku_id"],
+            {"gen": channel_dirty.c.gen + 1, "changed_at": stamp},
+        )
+
+
+def mark_touched(conn: Connection, touched: Collection[tuple[int, int]]) -> None:
+    """Before commit: (sku_id, loc_id) pairs changed by this transaction -> dirty marks."""
+    chans = conn.execute(select(channels.c.id, channels.c.locations)).all()
+    if not chans:
+        return
+    loc_ids = {loc_id for _, loc_id in touched}
+    real = dict(
+        conn.execute(
+            select(locations.c.id, locations.c.code).where(
+                locations.c.id.in_(loc_ids), locations.c.virtual.is_(False)
+            )
+        ).all()
+    )
+    for chan in chans:
+        scope = parse_locations(chan.locations)
+        sku_ids = {
+            sku_id
+            for sku_id, loc_id in touched
+            if loc_id in real and (scope == ALL or real[loc_id] in scope)
+        }
+        if sku_ids:
+            mark(conn, chan.id, sorted(sku_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    on_hand: int
+    available: int
+
+
+def level(conn: Connection, sku_id: int, scope: str | list[str], safety_stock: int) -> Level:
+    """available = Σ on_hand − reserved over the channel's locations − safety stock, ≥ 0."""
+    codes = None if scope == ALL else scope
+    on_hand, reserved = totals(conn, [sku_id], codes).get(sku_id, (0, 0))
+    return Level(on_hand=on_hand, available=max(0, on_hand - reserved - safety_stock))
+
+
+def dirty_rows(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(channel_dirty).order_by(channel_dirty.c.changed_at)))

@@ -1,0 +1,1 @@
+"""Counts: cycle counts by reference and location (lines, snapshot, variance) and stocktakes."""

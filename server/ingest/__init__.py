@@ -1,0 +1,1 @@
+"""Ingest: scan batches from gateways, booked idempotently one event at a time."""

@@ -1,0 +1,73 @@
+"""What one scan event books, per mode. Raises `Refused` with the protocol's reason; the
+caller owns the transaction (a savepoint per event)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection
+
+from server.barcodes.resolve import resolve
+from server.counts import service as counts
+from server.errors import Refused
+from server.ledger.movements import Origin, move
+from server.locations import service as locations
+from server.locations.service import Loc
+from server.purchasing import service as purchasing
+from stockwire.wire import ScanEvent
+
+
+def book(conn: Connection, ev: ScanEvent, gateway_ts: int | None = None) -> None:
+    origin = Origin(event_id=ev.event_id, device_ts=ev.ts or None, gateway_ts=gateway_ts)
+    loc = locations.real(conn, ev.loc)
+    if ev.mode == "count-close":
+        counts.close(conn, ev.ref, loc, origin)
+        return
+    item = resolve(conn, ev.code)
+    qty = ev.qty * item.units
+    lot = item.lot or None
+
+    def go(src: Loc, dst: Loc, lot: str | None, expiry: date | None = None) -> None:
+        move(
+            conn,
+            sku_id=item.sku_id,
+            src=src,
+            dst=dst,
+            qty=qty,
+            kind=ev.mode,
+            ref=ev.ref,
+            lot=lot,
+            expiry=expiry,
+            serial=item.serial,
+            origin=origin,
+        )
+
+    if ev.mode == "receive":
+        if ev.ref:
+            purchasing.receive(conn, ev.ref, item.sku_id, qty)
+        supplier = locations.virtual(conn, locations.SUPPLIER)
+        go(supplier, loc, item.lot, item.expiry)
+    elif ev.mode == "pick":
+        customer = locations.virtual(conn, locations.CUSTOMER)
+        go(loc, customer, lot)
+    elif ev.mode == "return":
+        customer = locations.virtual(conn, locations.CUSTOMER)
+        go(customer, loc, item.lot, item.expiry)
+    elif ev.mode == "transfer-out":
+        if not ev.ref:
+            raise Refused("unknown reference", "a transfer needs a reference (SW:REF)")
+        transit = locations.transit(conn, ev.ref, create=True)
+        assert transit is not None
+        go(loc, transit, lot)
+    elif ev.mode == "transfer-in":
+        transit = locations.transit(conn, ev.ref, create=False) if ev.ref else None
+        if transit is None:
+            raise Refused("no open transfer", f"nothing in transit under {ev.ref!r}")
+        try:
+            go(transit, loc, lot)
+        except Refused as exc:
+            raise Refused("no open transfer", exc.detail) from exc
+    elif ev.mode == "count":
+        counts.record(conn, ev.ref, loc, item.sku_id, item.lot, qty)
+    else:
+        raise Refused("bad event", f"mode {ev.mode!r}")

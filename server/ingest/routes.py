@@ -1,0 +1,34 @@
+"""`POST /v1/scan-batches` (gateway token) and `GET /v1/scan-events` (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from server.deps import Admin, DbDep, GatewayDep
+from server.ingest.service import list_events, process_batch
+
+router = APIRouter()
+
+
+class BatchIn(BaseModel):
+    gateway: str
+    events: list[Any]  # validated one by one against stockwire.wire, so one bad event stays one
+
+
+@router.post("/v1/scan-batches")
+def post_batch(body: BatchIn, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
+    if body.gateway != gateway:
+        raise HTTPException(403, f"this token belongs to gateway {gateway!r}, not {body.gateway!r}")
+    results = process_batch(db, gateway, body.events)
+    return {"results": [r.to_json() for r in results]}
+
+
+@router.get("/v1/scan-events", dependencies=Admin)
+def get_events(
+    db: DbDep, dev: str | None = None, status: str | None = None, limit: int = 100
+) -> dict[str, Any]:
+    with db.read() as conn:
+        return {"events": list_events(conn, dev, status, max(1, min(limit, 10_000)))}

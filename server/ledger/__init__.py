@@ -1,0 +1,1 @@
+"""The ledger proper: append-only movements and the balances materialized from them."""

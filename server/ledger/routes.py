@@ -1,0 +1,24 @@
+"""`GET /v1/stock` (admin): balance rows, real locations unless ?virtual=1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from server.deps import Admin, DbDep
+from server.ledger.stock import rows
+
+router = APIRouter(dependencies=Admin)
+
+
+@router.get("/v1/stock")
+def get_stock(
+    db: DbDep,
+    sku: str | None = None,
+    loc: str | None = None,
+    virtual: bool = False,
+    zero: bool = False,
+) -> dict[str, Any]:
+    with db.read() as conn:
+        return {"stock": rows(conn, sku, loc, include_virtual=virtual, include_zero=zero)}

@@ -1,0 +1,108 @@
+"""Location lookup and creation. Owns the virtual locations and in-transit-per-transfer ones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from server.db.schema import locations
+from server.db.sql import insert_ignore
+from server.errors import Conflict, NotFound, Refused
+
+SUPPLIER = "supplier"
+CUSTOMER = "customer"
+INVENTORY_LOSS = "inventory-loss"
+COUNT_ADJUSTMENT = "count-adjustment"
+IN_TRANSIT = "in-transit"
+QUARANTINE = "quarantine"
+VIRTUAL = (SUPPLIER, CUSTOMER, INVENTORY_LOSS, COUNT_ADJUSTMENT, IN_TRANSIT, QUARANTINE)
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A location as booking sees it. `covered`: stock must exist before it can leave."""
+
+    id: int
+    code: str
+    virtual: bool
+    covered: bool
+
+
+def _loc(row: Any) -> Loc:
+    return Loc(id=row.id, code=row.code, virtual=row.virtual, covered=row.covered)
+
+
+def ensure_virtual(conn: Connection) -> None:
+    for code in VIRTUAL:
+        values = {"code": code, "virtual": True, "covered": False}
+        insert_ignore(conn, locations, values, ["code"])
+
+
+def find(conn: Connection, code: str) -> Loc | None:
+    row = conn.execute(select(locations).where(locations.c.code == code)).first()
+    return _loc(row) if row else None
+
+
+def virtual(conn: Connection, code: str) -> Loc:
+    loc = find(conn, code)
+    if loc is None or not loc.virtual:
+        raise RuntimeError(f"virtual location {code} missing: schema not initialised")
+    return loc
+
+
+def real(conn: Connection, code: str) -> Loc:
+    """A real location named by a scan or an admin; Refused `unknown location` otherwise."""
+    loc = find(conn, code) if code else None
+    if loc is None or loc.virtual:
+        raise Refused("unknown location", f"no location {code!r}" if code else "no location set")
+    return loc
+
+
+def transit(conn: Connection, ref: str, create: bool) -> Loc | None:
+    """The in-transit location of one transfer reference (child of `in-transit`)."""
+    code = f"{IN_TRANSIT}/{ref}"
+    if create:
+        parent = virtual(conn, IN_TRANSIT)
+        values = {"code": code, "virtual": True, "covered": True, "parent_id": parent.id}
+        insert_ignore(conn, locations, values, ["code"])
+    return find(conn, code)
+
+
+def upsert(conn: Connection, code: str, parent: str | None) -> dict[str, Any]:
+    if not _CODE.match(code) or code in VIRTUAL:
+        raise Conflict("bad location", f"{code!r} is reserved or not a valid code")
+    parent_id = None
+    if parent:
+        parent_id = real(conn, parent).id
+    existing = find(conn, code)
+    if existing is not None:
+        if existing.virtual:
+            raise Conflict("bad location", f"{code!r} is virtual")
+        conn.execute(
+            locations.update().where(locations.c.id == existing.id).values(parent_id=parent_id)
+        )
+    else:
+        values = {"code": code, "parent_id": parent_id, "virtual": False, "covered": True}
+        conn.execute(locations.insert().values(**values))
+    return get(conn, code)
+
+
+def get(conn: Connection, code: str) -> dict[str, Any]:
+    for doc in list_all(conn, include_virtual=True):
+        if doc["code"] == code:
+            return doc
+    raise NotFound("unknown location", code)
+
+
+def list_all(conn: Connection, include_virtual: bool = False) -> list[dict[str, Any]]:
+    rows = conn.execute(select(locations).order_by(locations.c.code)).all()
+    codes = {r.id: r.code for r in rows}
+    return [
+        {"code": r.code, "parent": codes.get(r.parent_id), "virtual": bool(r.virtual)}
+        for r in rows
+        if include_virtual or not r.virtual
+    ]

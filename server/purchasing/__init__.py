@@ -1,0 +1,1 @@
+"""Purchasing: purchase orders and what has been received against them."""

@@ -1,0 +1,37 @@
+"""`POST /v1/purchase-orders`, `GET /v1/purchase-orders/{ref}` (admin)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from server.deps import Admin, DbDep
+from server.purchasing import service
+
+router = APIRouter(dependencies=Admin)
+
+
+class PoLine(BaseModel):
+    sku: str
+    qty: int = Field(ge=1)
+    unit_cost: Decimal = Decimal("0")
+
+
+class PoBody(BaseModel):
+    ref: str = Field(min_length=1, max_length=64)
+    lines: list[PoLine] = Field(min_length=1)
+
+
+@router.post("/v1/purchase-orders")
+def post_po(body: PoBody, db: DbDep) -> dict[str, Any]:
+    with db.write() as conn:
+        return service.create(conn, body.ref, [(x.sku, x.qty, x.unit_cost) for x in body.lines])
+
+
+@router.get("/v1/purchase-orders/{ref}")
+def get_po(ref: str, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        return service.get(conn, ref)

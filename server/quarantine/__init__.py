@@ -1,0 +1,1 @@
+"""Quarantine: every refused event, kept raw for an admin to fix and replay."""

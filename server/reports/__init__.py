@@ -1,0 +1,1 @@
+"""Reports and alerts derived from the ledger: reorder alerts, sell-through."""

@@ -1,0 +1,140 @@
+"""Signed webhook pushes to a real receiver on loopback, through the transactional outbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.channels.dispatcher import Dispatcher
+from tests.server.conftest import make_settings
+from tests.server.support import Api, Receiver, wait_for
+
+SECRET = "channel-secret-0123456789"
+EAN = "5901234123457"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(SECRET).start()
+    yield r
+    r.stop()
+
+
+def channel(api: Api, receiver: Receiver, **extra: object) -> None:
+    api.post(
+        "/v1/channels",
+        {
+            "name": "webshop",
+            "kind": "webhook",
+            "url": receiver.url,
+            "secret": SECRET,
+            "safety_stock": 0,
+            "locations": "all",
+        }
+        | extra,
+    )
+
+
+def test_pushes_are_signed_versions_rise_and_the_last_equals_available(
+    api: Api, receiver: Receiver
+) -> None:
+    api.seed()
+    channel(api, receiver)
+    for n in range(1, 6):
+        api.scan("dock", EAN, "receive", "WH1-A-01", qty=n)
+    api.scan("hs-1", EAN, "pick", "WH1-A-01", qty=3)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 12)
+    assert receiver.rejected == [] and receiver.stale == 0
+    versions = [p.doc["version"] for p in receiver.pushes if p.sku == "PHC-01"]
+    assert versions == sorted(set(versions))
+    last = [p.doc for p in receiver.pushes if p.sku == "PHC-01"][-1]
+    assert last | {"version": 0, "changed_at": ""} == {
+        "channel": "webshop", "sku": "PHC-01", "available": 12, "on_hand": 12,
+        "location": "all", "version": 0, "changed_at": ""}  # fmt: skip
+    assert last["changed_at"].endswith("Z")
+    [state] = api.get("/v1/channels")["channels"]
+    assert wait_for(lambda: api.get("/v1/channels")["channels"][0]["pending"] == 0)
+    assert state["last_push_at"] and state["failures"] == 0
+
+
+def test_a_booking_is_pushed_within_moments(api: Api, receiver: Receiver) -> None:
+    api.seed()
+    channel(api, receiver)
+    assert wait_for(lambda: len(receiver.last()) == 3)
+    delays = []
+    for n in range(5):
+        start = time.monotonic()
+        api.scan("dock", EAN, "receive", "WH1-A-01")
+        assert wait_for(lambda n=n: receiver.last().get("PHC-01") == n + 1, step=0.001)
+        delays.append(receiver.pushes[-1].at - start)
+    print("booking -> push delays (s):", [round(d, 4) for d in delays])
+    assert sorted(delays)[2] < 0.25, delays  # median; ~10-50 ms on loopback
+
+
+def test_safety_stock_and_locations_shape_what_a_channel_sees(api: Api, receiver: Receiver) -> None:
+    api.seed()
+    channel(api, receiver, safety_stock=2, locations=["WH1-A-02"])
+    api.scan("dock", EAN, "receive", "WH1-A-01", qty=10)
+    api.scan("dock", EAN, "receive", "WH1-A-02", qty=3)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 1)
+    api.scan("hs-1", EAN, "pick", "WH1-A-02", qty=2)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 0)  # never below 0
+
+
+def test_failed_pushes_are_retried_with_backoff_and_reported(api: Api) -> None:
+    receiver = Receiver(SECRET, fail_first=3).start()
+    try:
+        api.seed()
+        channel(api, receiver)
+        api.scan("dock", EAN, "receive", "WH1-A-01", qty=7)
+        assert wait_for(lambda: receiver.last().get("PHC-01") == 7, timeout=15)
+        [state] = api.get("/v1/channels")["channels"]
+        assert state["failures"] >= 3
+        assert state["last_error"].startswith("HTTP 500")
+    finally:
+        receiver.stop()
+
+
+def test_a_crash_between_commit_and_push_loses_nothing(db_url: str, receiver: Receiver) -> None:
+    # the first app books but never pushes (its dispatcher is off, as if it died after commit)
+    with TestClient(create_app(make_settings(db_url, dispatcher=False))) as client:
+        api = Api(client)
+        api.seed()
+        channel(api, receiver)
+        api.scan("dock", EAN, "receive", "WH1-A-01", qty=4)
+        [state] = api.get("/v1/channels")["channels"]
+        assert state["pending"] == 3 and receiver.pushes == []
+    # the next start pushes what the outbox holds
+    with TestClient(create_app(make_settings(db_url))) as client:
+        api = Api(client)
+        assert wait_for(lambda: receiver.last() == {"CLN-200": 0, "PHC-01": 4, "GUM-12": 0})
+        assert wait_for(lambda: api.get("/v1/channels")["channels"][0]["pending"] == 0)
+
+
+def test_a_change_during_a_push_keeps_the_mark_dirty(api: Api, receiver: Receiver) -> None:
+    api.seed()
+    api.client.app.state.dispatcher.stop()  # type: ignore[attr-defined]
+    channel(api, receiver)
+    slow = Dispatcher(api.client.app.state.db)  # type: ignore[attr-defined]
+    send = slow._client.post
+    booked = []
+
+    def post_then_book(url: str, **kwargs: Any) -> Any:
+        response = send(url, **kwargs)
+        if not booked and b'"PHC-01"' in kwargs["content"]:
+            booked.append(api.scan("dock", EAN, "receive", "WH1-A-01", qty=5))  # during the push
+        return response
+
+    slow._client.post = post_then_book  # type: ignore[method-assign]
+    slow.run_once()
+    assert receiver.last()["PHC-01"] == 0
+    assert api.get("/v1/channels")["channels"][0]["pending"] == 1  # the newer change is kept
+    slow.run_once()
+    assert receiver.last()["PHC-01"] == 5
+    assert api.get("/v1/channels")["channels"][0]["pending"] == 0
+    slow.stop()
