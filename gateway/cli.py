@@ -1,13 +1,75 @@
-"""Command-line sub-commands of this part (placeholder until built)."""
+"""The gateway's sub-commands of `stockwire`: `gateway run` and `gateway dead-letters`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import sys
 from typing import Any
+
+from gateway.config import ConfigError, load
 
 
 def add_commands(commands: Any) -> None:
-    del commands  # registered by the part's own implementation
+    """Register `gateway ...` on the `stockwire` sub-parser set."""
+    parser = commands.add_parser("gateway", help="the site gateway (MQTT -> buffer -> ledger)")
+    sub = parser.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
+    run = sub.add_parser("run", help="run the gateway in the foreground")
+    run.add_argument("--config", required=True, help="gateway TOML file")
+    run.add_argument("--log-level", default="INFO")
+    run.set_defaults(handler=_run)
+    dead = sub.add_parser("dead-letters", help="list payloads refused at the gateway")
+    dead.add_argument("--config", required=True, help="gateway TOML file")
+    dead.add_argument("--limit", type=int, default=50)
+    dead.set_defaults(handler=_dead_letters)
 
 
-__all__ = ["add_commands", "argparse"]
+def _run(args: argparse.Namespace) -> int:
+    from gateway import app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        config = load(args.config)
+    except (ConfigError, OSError) as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return app.main(config)
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from gateway.buffer import Buffer
+
+    try:
+        config = load(args.config)
+    except (ConfigError, OSError) as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+
+    async def _list() -> list[tuple[Any, ...]]:
+        buffer = await Buffer.open(config.buffer.path)
+        try:
+            return await buffer.query(
+                "SELECT id, gw_ts, topic, reason, detail, payload FROM dead_letters "
+                "ORDER BY id DESC LIMIT ?",
+                (args.limit,),
+            )
+        finally:
+            await buffer.close()
+
+    for id_, gw_ts, topic, reason, detail, payload in asyncio.run(_list()):
+        text = bytes(payload).decode("utf-8", "backslashreplace")
+        print(f"{id_}\t{gw_ts}\t{topic}\t{reason}\t{detail}\t{text}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gateway ...`: the same commands without the rest of `stockwire`."""
+    parser = argparse.ArgumentParser(prog="python -m gateway")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    handler = args.handler
+    return int(handler(args))

@@ -1,0 +1,162 @@
+"""The forwarder: buffered scans to the ledger in batches, oldest row first.
+
+Owns `POST /v1/scan-batches` (protocol §3): one batch in flight at a time, so each device's
+scans reach the ledger in the order they were buffered; rows are marked by row id only after
+the ledger answered for them; errors back off exponentially with jitter; 429/503 wait for
+Retry-After. After each answer it sends the informational `booked`/`refused` acks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import httpx
+import orjson
+
+from gateway.buffer import Buffer, Row
+from gateway.committer import Publish, publish_acks
+from gateway.config import LedgerConfig
+from gateway.model import Answer, Backoff, now_ms, outcome_acks, retry_after
+from stockwire.wire import BatchEvent, batch_body, decode_scan
+
+log = logging.getLogger(__name__)
+
+
+class LedgerError(Exception):
+    """The ledger did not answer for a batch; `wait` is how long it asked us to hold off."""
+
+    def __init__(self, message: str, wait: float | None = None) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+
+def to_batch(rows: Sequence[Row], site: str) -> list[BatchEvent]:
+    return [BatchEvent(decode_scan(r.payload), site, r.gw_ts) for r in rows]
+
+
+def answers_for(rows: Sequence[Row], doc: object) -> list[Answer]:
+    """Match the ledger's results to our rows (one per event, in order) or raise LedgerError."""
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, list) or len(results) != len(rows):
+        raise LedgerError("answer does not hold one result per event")
+    answers = []
+    for row, res in zip(rows, results, strict=True):
+        if not isinstance(res, dict) or res.get("dev") != row.dev or res.get("seq") != row.seq:
+            raise LedgerError(f"result {res!r} does not match {row.dev}:{row.seq}")
+        status, reason = res.get("status"), str(res.get("reason") or "")
+        detail = str(res.get("detail") or "")
+        if status == "booked" or (status == "duplicate" and not reason):
+            answers.append(Answer(row.id, row.dev, row.seq, "booked"))
+        elif status in ("refused", "duplicate"):
+            answers.append(
+                Answer(row.id, row.dev, row.seq, "refused", reason or "bad event", detail)
+            )
+        else:
+            raise LedgerError(f"unknown status {status!r} for {row.dev}:{row.seq}")
+    return answers
+
+
+class Forwarder:
+    def __init__(
+        self,
+        config: LedgerConfig,
+        buffer: Buffer,
+        *,
+        site: str,
+        gateway_id: str,
+        publish: Publish,
+        local_devices: frozenset[str] = frozenset(),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._config = config
+        self._buffer = buffer
+        self._site = site
+        self._gateway = gateway_id
+        self._publish = publish
+        self._local = local_devices
+        self._wake = asyncio.Event()
+        self._backoff = Backoff(config.backoff_min_s, config.backoff_max_s)
+        self._client = httpx.AsyncClient(
+            base_url=config.url.rstrip("/"),
+            headers={
+                "Authorization": f"Bearer {config.token}",
+                "Content-Type": "application/json",
+            },
+            timeout=config.timeout_s,
+            verify=config.verify_tls,
+            transport=transport,
+        )
+        self.batches = 0
+        self.errors = 0
+        self.last_error = ""
+
+    def wake(self) -> None:
+        """New rows were committed."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def run(self) -> None:
+        while True:
+            rows = await self._next_batch()
+            try:
+                answers = await self._post(rows)
+            except LedgerError as exc:
+                self.errors += 1
+                self.last_error = str(exc)
+                delay = exc.wait if exc.wait is not None else self._backoff.next()
+                log.warning("ledger: %s; retrying %d rows in %.2fs", exc, len(rows), delay)
+                await asyncio.sleep(delay)
+                continue
+            self._backoff.reset()
+            await self._buffer.mark(answers, now_ms())
+            self.batches += 1
+            self._notify(answers)
+
+    async def _next_batch(self) -> list[Row]:
+        """Wait for a full batch, or for the oldest pending row to reach `batch_age_ms`."""
+        limit, age = self._config.batch_max, self._config.batch_age_ms
+        while True:
+            self._wake.clear()
+            rows = await self._buffer.pending(limit)
+            if len(rows) >= limit:
+                return rows
+            if rows:
+                wait_ms = rows[0].gw_ts + age - now_ms()
+                if wait_ms <= 0:
+                    return rows
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait_ms / 1000)
+                except TimeoutError:
+                    return await self._buffer.pending(limit)
+            else:
+                await self._wake.wait()
+
+    async def _post(self, rows: Sequence[Row]) -> list[Answer]:
+        body = batch_body(self._gateway, to_batch(rows, self._site))
+        try:
+            response = await self._client.post("/v1/scan-batches", content=body)
+        except httpx.HTTPError as exc:
+            raise LedgerError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code in (429, 503):
+            wait = retry_after(response.headers.get("Retry-After"), self._backoff.next())
+            raise LedgerError(f"HTTP {response.status_code}", wait)
+        if response.status_code != 200:
+            raise LedgerError(f"HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            doc = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise LedgerError(f"answer is not JSON: {exc}") from exc
+        return answers_for(rows, doc)
+
+    def _notify(self, answers: Sequence[Answer]) -> None:
+        acks = outcome_acks(answers)
+        for dev in self._local & set(acks.ok):
+            log.info("%s booked %s", dev, acks.ok[dev])
+        try:
+            publish_acks(acks, "booked", self._publish, self._local)
+        except Exception:
+            log.exception("publishing booked/refused acks failed")

@@ -1,0 +1,107 @@
+"""MQTT intake: a paho-mqtt 2.x client with a persistent session that hands every scan and
+status message to the committer, and publishes the acks.
+
+Owns the broker connection (fixed client id, clean_session=False, QoS1 subscriptions, reconnect
+with backoff) and backpressure: paho's network thread blocks in `Handoff.put` when the
+uncommitted queue is full, so it stops reading and the broker keeps the backlog. paho PUBACKs
+a message once the callback returns; the scan is safe anyway because the scanner keeps it in
+its outbox until our app-level `stored` ack, which goes out only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gateway.config import GatewayConfig
+from gateway.handoff import Handoff
+from gateway.model import Incoming, classify_scan, now_ms, parse_status
+from stockwire.wire import WireError, parse_topic, topic
+
+log = logging.getLogger(__name__)
+
+
+class Intake:
+    def __init__(self, config: GatewayConfig, inbox: Handoff[Incoming]) -> None:
+        self._config = config
+        self._inbox = inbox
+        self._site = config.site
+        self._stopping = threading.Event()
+        self.connected = threading.Event()
+        self.received = 0
+        m = config.mqtt
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        if m.username:
+            client.username_pw_set(m.username, m.password)
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(
+            max(1, round(m.reconnect_min_s)), max(1, round(m.reconnect_max_s))
+        )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+
+    def start(self) -> None:
+        m = self._config.mqtt
+        self._client.connect_async(m.host, m.port, keepalive=m.keepalive_s)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish(self, device: str, payload: bytes) -> None:
+        """Queue an ack for `device` (QoS1); safe from any thread."""
+        self._client.publish(topic(self._site, "ack", device), payload, qos=1)
+
+    # -- paho callbacks (its network thread) ------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason: mqtt.ReasonCode, properties: object) -> None:  # fmt: skip
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        log.info("connected to the broker (session present: %s)", flags.session_present)
+        client.subscribe(
+            [(topic(self._site, "scan", "+"), 1), (topic(self._site, "status", "+"), 1)]
+        )
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
+                       reason: mqtt.ReasonCode, properties: object) -> None:  # fmt: skip
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object,
+                    message: mqtt.MQTTMessage) -> None:  # fmt: skip
+        gw_ts = now_ms()
+        payload = bytes(message.payload)
+        self.received += 1
+        try:
+            site, kind, device = parse_topic(message.topic)
+        except WireError:
+            log.warning("ignoring a message on %s", message.topic)
+            return
+        if site != self._site:
+            return
+        item: Incoming | None
+        if kind == "scan":
+            item = classify_scan(message.topic, device, payload, gw_ts)
+        elif kind == "status":
+            item = parse_status(device, payload, gw_ts)
+        else:
+            item = None
+        if item is not None:
+            self._inbox.put(item, self._stopping.is_set)
