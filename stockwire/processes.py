@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from gateway.broker import BrokerSite, write_broker_config
 
@@ -46,7 +47,7 @@ def mosquitto_binary() -> str:
     return found
 
 
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it does not end within `timeout`."""
     if proc.poll() is not None:
         return

@@ -10,29 +10,22 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
+from stockwire import firmware
 from stockwire.processes import stop_process
-
-FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
-HEAP = "64k"
-
-
-def micropython_binary() -> str:
-    candidate = Path(sys.executable).parent / "micropython"
-    if candidate.exists():
-        return str(candidate)
-    raise FileNotFoundError("micropython is not installed in this venv (make installs it)")
 
 
 class Handheld:
     """A firmware process reading barcodes from its feed and publishing to the broker."""
 
-    def __init__(self, workdir: Path, dev: str, site: str, mqtt_port: int, password: str) -> None:
+    def __init__(
+        self, workdir: Path, firmware: Path, dev: str, site: str, mqtt_port: int, password: str
+    ) -> None:
         self.dev = dev
+        self.firmware = firmware
         self.dir = workdir / dev
         self.dir.mkdir(parents=True, exist_ok=True)
         self.feed = self.dir / "engine.fifo"
@@ -55,6 +48,7 @@ class Handheld:
                     "state_dir": str(self.dir),
                     "feed": str(self.feed),
                     "heartbeat_s": 5,
+                    "resend_s": 5,
                 },
                 indent=1,
             )
@@ -66,15 +60,8 @@ class Handheld:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                micropython_binary(),
-                "-X",
-                f"heapsize={HEAP}",
-                "main.py",
-                "--config",
-                str(self.config),
-            ],
-            cwd=FIRMWARE_DIR,
+            firmware.command(self.firmware, self.config),
+            cwd=self.firmware,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

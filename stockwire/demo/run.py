@@ -28,6 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.broker import BrokerSite
 from gateway.dock import encode_text, write_input_events
+from stockwire import firmware
 from stockwire.demo.handheld import Handheld
 from stockwire.demo.receiver import WebhookReceiver
 from stockwire.demo.scenario import Scenario, Step
@@ -153,8 +154,9 @@ class Demo:
         self.opt.log(f"ledger    {self.ledger_url}/docs")
         self._start_monitor()
         self.start_gateway()
+        tree = firmware.build(self.work / "firmware")
         for dev in self.scenario.handhelds:
-            hh = Handheld(self.work, dev, SITE, self.broker.port, self.scanner_passwords[dev])
+            hh = Handheld(self.work, tree, dev, SITE, self.broker.port, self.scanner_passwords[dev])
             hh.start()
             self.handhelds[dev] = hh
         for hh in self.handhelds.values():
@@ -224,7 +226,7 @@ class Demo:
             self.monitor.disconnect()
         for proc in (self.gateway, self.ledger):
             if proc:
-                stop_process(proc)  # type: ignore[arg-type]
+                stop_process(proc)
         with contextlib.suppress(Exception):
             self.receiver.stop()
         self.broker.stop()

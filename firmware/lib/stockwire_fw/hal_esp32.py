@@ -1,0 +1,143 @@
+"""The scanner's hardware on an ESP32: scan engine on a UART, trigger, buzzer, LED, battery,
+Wi-Fi. Each driver is handed its machine object; `build()` makes them from board.json (the
+one place pins live) and returns the HAL app.py talks to.
+"""
+
+import asyncio
+import time
+
+import machine
+import network
+from binascii import unhexlify
+
+from .framing import Framer
+
+_TONES = {"taken": ((2700, 60),), "good": ((2700, 60), (0, 40), (3200, 60)),
+          "bad": ((700, 400),), "label": ((2000, 30),)}
+
+
+class ScanEngine:
+    """A serial scan engine: `trigger()` sends its start-read command; reads are framed."""
+
+    def __init__(self, uart: machine.UART, trigger_cmd: bytes) -> None:
+        self._uart = uart
+        self._cmd = trigger_cmd
+        self._stream = asyncio.StreamReader(uart)
+        self._framer = Framer()
+        self._frames: list = []
+
+    def trigger(self) -> None:
+        self._uart.write(self._cmd)
+
+    async def read_frame(self):
+        while not self._frames:
+            data = await self._stream.read(64)
+            self._framer.feed(data, self._frames)
+        return self._frames.pop(0)
+
+
+class Trigger:
+    """The trigger button: an IRQ sets a ThreadSafeFlag; `pulled()` awaits it."""
+
+    def __init__(self, pin: machine.Pin) -> None:
+        self._flag = asyncio.ThreadSafeFlag()
+        pin.irq(self._irq, machine.Pin.IRQ_FALLING)
+
+    def _irq(self, _pin: machine.Pin) -> None:
+        self._flag.set()
+
+    async def pulled(self) -> None:
+        await self._flag.wait()
+
+
+class Beeper:
+    def __init__(self, pwm: machine.PWM) -> None:
+        self._pwm = pwm
+        pwm.duty_u16(0)
+
+    async def play(self, kind: str) -> None:
+        for freq, ms in _TONES.get(kind, ()):
+            if freq:
+                self._pwm.freq(freq)
+                self._pwm.duty_u16(32768)
+            await asyncio.sleep_ms(ms)
+            self._pwm.duty_u16(0)
+
+
+class Battery:
+    def __init__(self, adc: machine.ADC, divider: float) -> None:
+        self._adc = adc
+        self._div = divider
+
+    def mv(self) -> int:
+        return int(self._adc.read_uv() * self._div / 1000)
+
+
+class Esp32Hal:
+    def __init__(self, engine, trigger, beeper, led, battery, wlan, wifi) -> None:
+        self.engine = engine
+        self.trigger = trigger
+        self.beeper = beeper
+        self.led = led
+        self.battery = battery
+        self.wlan = wlan
+        self.wifi = wifi
+        asyncio.create_task(self._triggers())
+
+    async def _triggers(self) -> None:
+        while True:
+            await self.trigger.pulled()
+            self.engine.trigger()
+
+    async def read_frame(self):
+        return await self.engine.read_frame()
+
+    async def network_up(self) -> bool:
+        w = self.wlan
+        if not w.isconnected():
+            w.active(True)
+            w.connect(self.wifi["ssid"], self.wifi["psk"])
+            for _ in range(100):
+                if w.isconnected():
+                    break
+                await asyncio.sleep_ms(100)
+        return bool(w.isconnected())
+
+    def now_ms(self) -> int:
+        t = time.time()
+        return t * 1000 if t > 1700000000 else 0  # 0 until the clock is set
+
+    def battery_mv(self) -> int:
+        return self.battery.mv()
+
+    def rssi(self) -> int:
+        try:
+            return int(self.wlan.status("rssi"))
+        except (OSError, ValueError):
+            return 0
+
+    def signal(self, kind: str, *args) -> None:
+        if kind in ("taken", "label", "booked"):
+            asyncio.create_task(self.beeper.play("good" if kind == "booked" else kind))
+        elif kind in ("error", "refused"):
+            asyncio.create_task(self.beeper.play("bad"))
+        elif kind == "connected":
+            self.led.value(1)
+        elif kind == "offline":
+            self.led.value(0)
+
+
+def build(board: dict, cfg: dict) -> Esp32Hal:
+    u = board["uart"]
+    uart = machine.UART(u["id"], baudrate=u["baud"], tx=u["tx"], rx=u["rx"], timeout=0)
+    adc = machine.ADC(machine.Pin(board["battery_adc_pin"]))
+    adc.atten(machine.ADC.ATTN_11DB)
+    return Esp32Hal(
+        ScanEngine(uart, unhexlify(board["trigger_cmd"])),
+        Trigger(machine.Pin(board["trigger_pin"], machine.Pin.IN, machine.Pin.PULL_UP)),
+        Beeper(machine.PWM(machine.Pin(board["buzzer_pin"]), freq=2700, duty_u16=0)),
+        machine.Pin(board["led_pin"], machine.Pin.OUT),
+        Battery(adc, board.get("battery_divider", 2.0)),
+        network.WLAN(network.STA_IF),
+        cfg.get("wifi", {}),
+    )

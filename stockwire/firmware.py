@@ -1,0 +1,67 @@
+"""The scanner firmware as it is deployed: compiled to .mpy bytecode, run on the unix port.
+
+Owns building `firmware/` into a deployable tree (main.py, boot.py, board.json and lib/ as
+.mpy files made by mpy-cross, as they are copied to a board) and the command line that runs
+that tree on the MicroPython unix port with an ESP32-sized heap. Compiling ahead of time is
+what lets the scanner live in a 64 KB heap: compiling .py sources on the device costs more RAM
+than the application itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[1] / "firmware"
+HEAP = os.environ.get("STOCKWIRE_FIRMWARE_HEAP", "64k")
+_AS_SOURCE = ("main.py", "boot.py")  # entry points stay .py, as on a board
+
+
+def venv_binary(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} is not installed in this venv (make installs it)")
+
+
+def build(into: Path, source: Path = SOURCE) -> Path:
+    """Compile the firmware into `into` (replaced atomically); return `into`."""
+    into.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fw-", dir=into.parent))
+    compiler = venv_binary("mpy-cross")
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_dir() or "__pycache__" in rel.parts:
+            continue
+        target = staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".py" and rel.as_posix() not in _AS_SOURCE:
+            subprocess.run(
+                [compiler, "-o", str(target.with_suffix(".mpy")), "-s", rel.as_posix(), str(path)],
+                check=True,
+            )
+        elif path.suffix in (".py", ".json"):
+            shutil.copy2(path, target)
+    if into.exists():
+        shutil.rmtree(into)
+    staging.rename(into)
+    return into
+
+
+def command(tree: Path, config: Path, heap: str = HEAP) -> list[str]:
+    """The unix-port command that runs a built tree with `config`; run it with cwd=tree."""
+    return [
+        venv_binary("micropython"),
+        "-X",
+        f"heapsize={heap}",
+        "main.py",
+        "--config",
+        str(config),
+    ]
