@@ -9,6 +9,7 @@ channels; play the shift only through barcode reads; then stop everything cleanl
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -336,7 +337,7 @@ class Demo:
             client.publish(topic(SITE, "scan", dev), payload, qos=1).wait_for_publish(5)
         client.loop_stop()
         client.disconnect()
-        seqs = [int(__import__("json").loads(p)["seq"]) for p in payloads]
+        seqs = [int(json.loads(p)["seq"]) for p in payloads]
         self.tally.redelivered = [(dev, s) for s in seqs]
         self._wait_receptions(dev, seqs, 2)
         after = self.processed(dev)
@@ -366,15 +367,19 @@ class Demo:
             time.sleep(0.05)
 
     def wait_channels_settled(self, timeout: float = 15.0) -> None:
-        """Until each channel's last push equals the ledger's available quantity."""
+        """Until no channel has a push pending and each receiver holds what the ledger sent."""
         deadline = time.monotonic() + timeout
         while True:
             channels = self.api.get("/v1/channels").json()["channels"]
-            pending = [c for c in channels if c.get("pending")]
-            if not pending and self.receiver.last_push():
+            received = self.receiver.last_push()
+            sent = {
+                c["name"]: {sku: p["available"] for sku, p in c["last_pushed"].items()}
+                for c in channels
+            }
+            if not any(c["pending"] for c in channels) and sent == received:
                 return
             if time.monotonic() > deadline:
-                return
+                raise TimeoutError(f"channels not settled: ledger sent {sent}, got {received}")
             time.sleep(0.05)
 
 
