@@ -216,10 +216,17 @@ def batch_body(gateway: str, events: Iterable[BatchEvent]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
-    """The ledger's answer for one event of a batch."""
+    """The ledger's answer for one event of a batch. `dev`/`seq` echo the event as sent (they
+    may be missing or malformed when the event itself was refused as `bad event`)."""
 
-    dev: str
-    seq: int
+    dev: Any
+    seq: Any
     status: Outcome
     reason: str = ""
     detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"dev": self.dev, "seq": self.seq, "status": self.status}
+        if self.reason:
+            doc |= {"reason": self.reason, "detail": self.detail}
+        return doc

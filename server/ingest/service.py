@@ -4,7 +4,6 @@ the event id `dev:seq` through the processed-events table (which keeps each outc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,24 +15,10 @@ from server.db.sql import iso, now
 from server.errors import Refused
 from server.ingest.booking import book
 from server.quarantine.service import keep
+from stockwire.wire import EventResult as Result
 from stockwire.wire import ScanEvent, WireError, scan_event_from_doc
 
 _RETRIES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    dev: Any
-    seq: Any
-    status: str
-    reason: str = ""
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        doc = {"dev": self.dev, "seq": self.seq, "status": self.status}
-        if self.reason:
-            doc |= {"reason": self.reason, "detail": self.detail}
-        return doc
 
 
 def _duplicate(conn: Connection, ev: ScanEvent) -> Result | None:
