@@ -1,8 +1,8 @@
 """Entry point: reads the config, picks the HAL, opens the outbox, runs the scanner's tasks.
 
 Board: `main.py` next to `lib/` (on sys.path), config in `/config.json`, pins in
-`/board.json`. Unix port:
-    micropython -X heapsize=64k firmware/main.py --config /path/scanner.json
+`/board.json`. Unix port, from a built tree (stockwire.firmware.build; .mpy modules):
+    micropython -X heapsize=64k main.py --config /path/scanner.json
 Nothing here has logic of its own; see lib/stockwire_fw/.
 """
 
@@ -13,7 +13,9 @@ if _here + "/lib" not in sys.path:
     sys.path.insert(0, _here + "/lib")
 
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 
 
 def _arg(name, default):
@@ -29,51 +31,36 @@ def _load(path):
         return json.load(f)
 
 
-def _mkdir(path):
-    import os
-
-    try:
-        os.mkdir(path)
-    except OSError:
-        pass
-
-
-def _import(names):
-    # Compiling from source needs several times a module's size in heap for a moment; import
-    # the big ones first, one at a time, collecting in between (frozen/.mpy needs none of it).
-    import gc
-
-    for n in names:
-        gc.collect()
-        __import__("stockwire_fw." + n)
-    gc.collect()
-
-
 def main():
     cfg = _load(_arg("--config", "/config.json"))
     state = cfg.get("state_dir", "/state")
-    _mkdir(state)
-    # the outbox's buffers first, while the heap is still in one piece
-    _import(("outbox",))
+    try:
+        os.mkdir(state)
+    except OSError:
+        pass
+    # all the code first (asyncio's lazily loaded parts too), then the long-lived buffers, so
+    # what the scanner allocates while it runs has the rest of the heap in one piece
+    from stockwire_fw.app import run
     from stockwire_fw.outbox import Outbox
 
+    for name in ("Event", "Lock", "wait_for_ms", "gather", "open_connection", "StreamReader"):
+        getattr(asyncio, name)
+    if sys.platform == "esp32":
+        from stockwire_fw.hal_esp32 import build
+    else:
+        from stockwire_fw.hal_unix import UnixHal
+    gc.collect()
     outbox = Outbox(
         cfg.get("outbox", state + "/outbox.log"),
         state,
-        capacity=cfg.get("outbox_capacity", 512),
-        compact_at=cfg.get("compact_at", 32768),
+        cfg.get("outbox_capacity", 512),
+        cfg.get("compact_at", 32768),
     ).open()
-    _import(("mqtt", "app"))
-    from stockwire_fw.app import run
-
     if sys.platform == "esp32":
-        from stockwire_fw.hal_esp32 import build
-
         hal = build(_load(_arg("--board", "/board.json")), cfg)
     else:
-        from stockwire_fw.hal_unix import UnixHal
-
         hal = UnixHal(cfg["feed"])
+    gc.collect()
     asyncio.run(run(cfg, hal, outbox))
 
 

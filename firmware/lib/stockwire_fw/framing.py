@@ -16,6 +16,7 @@ _LF = const(10)
 class Framer:
     def __init__(self, limit=MAX_FRAME):
         self._buf = bytearray(limit)
+        self._mv = memoryview(self._buf)
         self._limit = limit
         self._n = 0
         self._over = False  # inside a frame that is already too long
@@ -25,6 +26,7 @@ class Framer:
         """Append each finished frame of `data` to the list `out`: bytes, or None for a refused
         over-long frame. Returns `out`."""
         buf = self._buf
+        mv = self._mv
         limit = self._limit
         n = self._n
         for b in data:
@@ -34,7 +36,7 @@ class Framer:
                     self.refused += 1
                     out.append(None)
                 elif n:
-                    out.append(bytes(buf[:n]))
+                    out.append(bytes(mv[:n]))  # the one copy of the frame
                 n = 0
             elif self._over:
                 pass

@@ -12,8 +12,12 @@ from binascii import unhexlify
 
 from .framing import Framer
 
-_TONES = {"taken": ((2700, 60),), "good": ((2700, 60), (0, 40), (3200, 60)),
-          "bad": ((700, 400),), "label": ((2000, 30),)}
+_TONES = {
+    "taken": ((2700, 60),),
+    "good": ((2700, 60), (0, 40), (3200, 60)),
+    "bad": ((700, 400),),
+    "label": ((2000, 30),),
+}
 
 
 class ScanEngine:
@@ -25,14 +29,20 @@ class ScanEngine:
         self._stream = asyncio.StreamReader(uart)
         self._framer = Framer()
         self._frames: list = []
+        self._buf = bytearray(64)  # reused for every UART read
+        self._mv = memoryview(self._buf)
 
     def trigger(self) -> None:
         self._uart.write(self._cmd)
 
     async def read_frame(self):
         while not self._frames:
-            data = await self._stream.read(64)
-            self._framer.feed(data, self._frames)
+            try:
+                n = await self._stream.readinto(self._buf)  # what the UART has, up to 64
+                self._framer.feed(self._mv[: n or 0], self._frames)
+            except BaseException:
+                self._framer.reset()  # a partial read is lost; the UART stays usable
+                raise
         return self._frames.pop(0)
 
 

@@ -11,7 +11,10 @@ framing.py as the UART; and the worker's feedback as lines on stdout, flushed, o
   LOCAL-ERROR <reason>           CONNECTED                 OFFLINE <reason>
   TIMEOUT <seq> <ms>             (a publish that gave up after <ms>)
 The FIFO is opened read-write so opening never blocks and the poller never spins on a closed
-writer; if it ever reads EOF it reopens. Waiting is select/poll via asyncio: no busy loop.
+writer; if it ever reads EOF or fails it is reopened. Waiting is select/poll via asyncio: no
+busy loop. Bytes go through one preallocated buffer (a read(n) on a FIFO would block until n
+bytes came, so a byte at a time, while poll says more is ready, up to the end of one read):
+nothing allocated per byte, and a burst of reads waits in the FIFO, not in the heap.
 """
 
 import asyncio
@@ -21,13 +24,11 @@ import time
 
 from .framing import Framer
 
-_out = sys.stdout
-
 
 def say(line):
-    _out.write(line + "\n")
+    sys.stdout.write(line + "\n")
     try:
-        _out.flush()
+        sys.stdout.flush()
     except AttributeError:
         pass
 
@@ -37,47 +38,68 @@ class UnixHal:
         self.feed = feed
         self._framer = Framer()
         self._frames = []
-        self._f = None
-        self._poll = None
+        self._f = self._s = self._p = None  # set together by _open, or all None
         self._bat = bat_mv
         self._rssi = rssi
         self._led = None
-        self._chunk = bytearray(128)
-        self._cmv = memoryview(self._chunk)
+        self._buf = bytearray(64)
+        self._one = bytearray(1)
 
     def _open(self):
-        if self._f:
-            self._f.close()
-        self._f = open(self.feed, "r+b")
-        self._stream = asyncio.StreamReader(self._f)
-        self._poll = select.poll()
-        self._poll.register(self._f, select.POLLIN)
+        f = open(self.feed, "r+b")
+        s = asyncio.StreamReader(f)
+        p = select.poll()
+        p.register(f, select.POLLIN)
+        self._close()
+        self._f, self._s, self._p = f, s, p
+
+    def _close(self):
+        f = self._f
+        self._f = self._s = self._p = None
+        if f:
+            try:
+                f.close()
+            except OSError:
+                pass
 
     async def read_frame(self):
         frames = self._frames
-        buf = self._chunk
-        mv = self._cmv
         while not frames:
-            if self._f is None:
-                self._open()
-            b = await self._stream.read(1)  # waits in poll until the feed has a byte
-            if not b:
-                self._open()
-                continue
-            buf[0] = b[0]
-            n = 1
-            # drain whatever else is ready without blocking, through one fixed buffer
-            while self._poll.poll(0):
-                b = self._f.read(1)
-                if not b:
-                    break
-                buf[n] = b[0]
-                n += 1
-                if n == len(buf):
-                    self._framer.feed(mv[:n], frames)
-                    n = 0
-            self._framer.feed(mv[:n], frames)
+            try:
+                if self._s is None:
+                    self._open()
+                await self._pull()
+            except OSError:
+                self._close()  # reopened by the next call
+                self._framer.reset()
+                raise
+            except BaseException:
+                self._framer.reset()  # the partial read is lost, the feed stays open
+                raise
         return frames.pop(0)
+
+    async def _pull(self):
+        """Wait for the feed, then take every byte that is ready into the framer."""
+        f = self._f
+        buf = self._buf
+        one = self._one
+        if not await self._s.readinto(one):  # waits in poll until a byte is there
+            self._close()  # EOF: reopen
+            return
+        buf[0] = one[0]
+        n = 1
+        while one[0] != 13 and one[0] != 10:  # up to the end of this read: the rest waits
+            ready = 0
+            for _ in self._p.ipoll(0):
+                ready = f.readinto(one)
+            if not ready:
+                break
+            buf[n] = one[0]
+            n += 1
+            if n == len(buf):
+                self._framer.feed(buf, self._frames)
+                n = 0
+        self._framer.feed(memoryview(buf)[:n], self._frames)
 
     async def network_up(self):
         return True
@@ -91,11 +113,6 @@ class UnixHal:
     def rssi(self):
         return self._rssi
 
-    def _led_set(self, on):
-        if on != self._led:
-            self._led = on
-            say("LED on" if on else "LED off")
-
     def signal(self, kind, *args):
         if kind == "taken":
             say("BEEP taken")
@@ -103,16 +120,14 @@ class UnixHal:
         elif kind == "stored":
             for first, last in args[0]:
                 say("STORED %d-%d" % (first, last))
-        elif kind == "booked":
-            say("BEEP good")
+        elif kind in ("booked", "refused"):
+            say("BEEP good" if kind == "booked" else "BEEP bad")
             for first, last in args[0]:
                 for s in range(first, last + 1):
-                    say("BOOKED %d" % s)
-        elif kind == "refused":
-            say("BEEP bad")
-            for first, last in args[0]:
-                for s in range(first, last + 1):
-                    say("REFUSED %d %s" % (s, args[1] or "refused"))
+                    if kind == "booked":
+                        say("BOOKED %d" % s)
+                    else:
+                        say("REFUSED %d %s" % (s, args[1] or "refused"))
         elif kind == "error":
             say("BEEP bad")
             say("LOCAL-ERROR %s" % args[0])
@@ -120,17 +135,19 @@ class UnixHal:
             lb = args[0]
             say("BEEP label")
             say("LABEL mode=%s loc=%s ref=%s qty=%d" % (lb.mode, lb.loc, lb.ref, lb.qty))
-        elif kind == "connected":
-            self._led_set(True)
-            say("CONNECTED")
-        elif kind == "offline":
-            self._led_set(False)
-            say("OFFLINE %s" % args[0])
+        elif kind in ("connected", "offline"):
+            on = kind == "connected"
+            if on != self._led:
+                self._led = on
+                say("LED on" if on else "LED off")
+            say("CONNECTED" if on else "OFFLINE %s" % args[0])
         elif kind == "timeout":
-            say("TIMEOUT %d %d" % (args[0], args[1]))
+            say("TIMEOUT %d %d" % args)
         elif kind == "ready":
-            s = args[0]
-            ob = s.outbox
-            say("READY %s boot=%d seq=%d outbox=%d" % (s.dev, ob.boot, ob.last_seq, ob.depth))
+            ob = args[0].outbox
+            say(
+                "READY %s boot=%d seq=%d outbox=%d"
+                % (args[0].dev, ob.boot, ob.next - 1, ob.ring.live)
+            )
         else:
-            say("%s %s" % (kind.upper(), " ".join(str(a) for a in args)))
+            say("%s %r" % (kind.upper(), args))

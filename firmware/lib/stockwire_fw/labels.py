@@ -1,17 +1,17 @@
 """The scanner's label grammar (docs/protocol.md §1): the state workers steer with SW: labels.
 
 Owns: mode / location / reference / one-shot quantity, and the verdict for each read:
-  ("state", None)      a label changed the state
-  ("event", fields)    an item (or count close) to send: mode, loc, ref, qty, code, sym
-  ("error", reason)    refused on the scanner; the state is unchanged
+  ("state", None)                 a label changed the state
+  ("event", (mode, loc, ref, qty)) an item (or count close) to send with the read's code
+  ("error", reason)               refused on the scanner; the state is unchanged
 Pure: strings in, tuples out. tests/vectors/labels.json is the specification.
 """
 
 from micropython import const
 
 MODES = ("receive", "pick", "return", "count", "transfer-out", "transfer-in")
-MAX_QTY = const(999999)
-MAX_FIELD = const(64)
+_MAX_QTY = const(999999)
+_MAX_FIELD = const(64)
 
 STATE = "state"
 EVENT = "event"
@@ -25,82 +25,48 @@ def split_aim(code):
     return "", code
 
 
-def _qty(text):
-    if not text or len(text) > 6:
-        return 0
-    for ch in text:
-        if ch < "0" or ch > "9":
-            return 0
-    n = int(text)
-    return n if 1 <= n <= MAX_QTY else 0
-
-
 class Labels:
     def __init__(self):
-        self.mode = ""
-        self.loc = ""
-        self.ref = ""
+        self.mode = self.loc = self.ref = ""
         self.qty = 1
 
     def read(self, code):
-        sym, body = split_aim(code)
-        if body.startswith("SW:"):
-            return self._label(code, sym, body[3:])
-        if not self.mode:
-            return ERROR, "scan a mode label first"
-        if not self.loc:
-            return ERROR, "scan a location label first"
-        return EVENT, self._event(self.mode, code, sym)
-
-    def _event(self, mode, code, sym):
-        ev = {
-            "mode": mode,
-            "loc": self.loc,
-            "ref": self.ref,
-            "qty": self.qty,
-            "code": code,
-            "sym": sym,
-        }
-        self.qty = 1
-        return ev
-
-    def _label(self, code, sym, rest):
+        body = split_aim(code)[1]
+        if not body.startswith("SW:"):
+            return self._event(self.mode, self.qty)
+        rest = body[3:]
+        val = rest[rest.find(":") + 1 :]
         if rest.startswith("MODE:"):
-            mode = rest[5:]
-            if mode not in MODES:
+            if val not in MODES:
                 return ERROR, "unknown mode"
-            self.mode = mode
+            self.mode = val
             self.ref = ""
             self.qty = 1
-            return STATE, None
-        if rest.startswith("LOC:"):
-            loc = rest[4:]
-            if not loc or len(loc) > MAX_FIELD:
-                return ERROR, "bad location"
-            self.loc = loc
-            return STATE, None
-        if rest.startswith("REF:"):
-            ref = rest[4:]
-            if not ref or len(ref) > MAX_FIELD:
-                return ERROR, "bad reference"
-            self.ref = ref
-            return STATE, None
-        if rest.startswith("QTY:"):
-            n = _qty(rest[4:])
-            if not n:
+        elif rest.startswith("LOC:") or rest.startswith("REF:"):
+            if not val or len(val) > _MAX_FIELD:
+                return ERROR, "bad location" if rest[0] == "L" else "bad reference"
+            if rest[0] == "L":
+                self.loc = val
+            else:
+                self.ref = val
+        elif rest.startswith("QTY:"):
+            if not (0 < len(val) < 7 and val.isdigit() and 0 < int(val) <= _MAX_QTY):
                 return ERROR, "bad quantity"
-            self.qty = n
-            return STATE, None
-        if rest == "CLOSE":
+            self.qty = int(val)
+        elif rest == "CLOSE":
             if self.mode != "count":
                 return ERROR, "not counting"
             if not self.ref:
                 return ERROR, "scan a count reference first"
-            if not self.loc:
-                return ERROR, "scan a location label first"
-            self.qty = 1
-            return EVENT, self._event("count-close", code, sym)
-        return ERROR, "unknown label"
+            return self._event("count-close", 1)
+        else:
+            return ERROR, "unknown label"
+        return STATE, None
 
-    def state(self):
-        return {"mode": self.mode, "loc": self.loc, "ref": self.ref, "qty": self.qty}
+    def _event(self, mode, qty):
+        if not self.mode:
+            return ERROR, "scan a mode label first"
+        if not self.loc:
+            return ERROR, "scan a location label first"
+        self.qty = 1
+        return EVENT, (mode, self.loc, self.ref, qty)

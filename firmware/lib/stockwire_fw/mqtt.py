@@ -6,7 +6,8 @@ tracking, SUBSCRIBE, PINGREQ when idle, PUBACK for incoming QoS1, and failure de
 
 # Every operation is bounded by `timeout_ms`: on a dead link publish() returns False and
 # connect()/subscribe() raise MQTTError in time, the session is marked lost (`lost` event,
-# `reason`) and the stream closed. Reconnecting is the caller's job (app.py, retry.py). The
+# `reason`) and the stream closed. Reconnecting is the caller's job (app.py, retry.py). One
+# operation (connect, subscribe, publish) at a time: the caller sends from one task. The
 # stream comes from an injected `opener(host, port) -> (reader, writer)`, by default
 # asyncio.open_connection; packets are built by mqttpkt.py.
 
@@ -16,28 +17,17 @@ import time
 
 from micropython import const
 
-from .mqttpkt import (
-    CONNACK,
-    DISCONNECT,
-    PINGREQ,
-    PUBACK,
-    PUBLISH,
-    SUBACK,
-    connect_packet,
-    puback_packet,
-    publish_header,
-    subscribe_packet,
-)
+from .mqttpkt import connect_packet, puback_packet, publish_header, subscribe_packet
 
-MAX_IN = const(8192)
+_CONNACK = const(0x20)
+_PUBLISH = const(0x30)
+_PUBACK = const(0x40)
+_SUBACK = const(0x90)
+_MAX_IN = const(8192)
 
 
 class MQTTError(Exception):
     pass
-
-
-async def _open(host, port):
-    return await asyncio.open_connection(host, port)
 
 
 class Client:
@@ -52,41 +42,28 @@ class Client:
         on_message=None,
         opener=None,
     ):
-        self.client_id = client_id
-        self.user = user
-        self.password = password
+        self._hello = connect_packet(client_id, user, password, keepalive, will)
         self.keepalive = keepalive
-        self.will = will
         self.timeout_ms = timeout_ms
         self.on_message = on_message  # on_message(topic: str, payload: bytes)
-        self._opener = opener or _open
-        self._r = None
-        self._w = None
-        self._tasks = []
-        self._pid = 0
-        self._want = 0  # pid of the publish awaiting its PUBACK
-        self._suback = 0
+        self._opener = opener or asyncio.open_connection
+        self._r = self._w = None
+        self._tasks: tuple = ()
+        self._pid = self._want = self._suback = self._rx = self._tx = 0
         self._acked = asyncio.Event()
-        self._plock = asyncio.Lock()  # one QoS1 publish in flight
         self._wlock = asyncio.Lock()  # one writer on the stream
         self.lost = asyncio.Event()
         self.up = False
         self.reason = ""
-        self._rx = 0
-        self._tx = 0
-
-    def _next_pid(self):
-        self._pid = self._pid % 65535 + 1
-        return self._pid
 
     # ---- session ---------------------------------------------------------------------------
 
-    async def connect(self, host, port, clean=True):
+    async def connect(self, host, port):
         """Open the stream and complete CONNECT/CONNACK within the timeout, or MQTTError."""
         self.lost = asyncio.Event()
         self.reason = ""
         try:
-            await asyncio.wait_for_ms(self._connect(host, port, clean), self.timeout_ms)
+            await asyncio.wait_for_ms(self._connect(host, port), self.timeout_ms)
         except asyncio.TimeoutError:
             await self._close()
             raise MQTTError("connect timeout")
@@ -95,17 +72,13 @@ class Client:
             raise MQTTError("connect: %r" % (e,))
         self.up = True
         self._rx = self._tx = time.ticks_ms()
-        self._tasks = [asyncio.create_task(self._reader()), asyncio.create_task(self._pinger())]
+        self._tasks = (asyncio.create_task(self._reader()), asyncio.create_task(self._pinger()))
 
-    async def _connect(self, host, port, clean):
+    async def _connect(self, host, port):
         self._r, self._w = await self._opener(host, port)
-        pkt = connect_packet(
-            self.client_id, self.user, self.password, self.keepalive, self.will, clean
-        )
-        self._w.write(pkt)
-        await self._w.drain()
+        await self._send(self._hello)
         t, body = await self._read_packet()
-        if t != CONNACK or len(body) != 2:
+        if t != _CONNACK or len(body) != 2:
             raise MQTTError("expected CONNACK, got 0x%02x" % t)
         if body[1]:
             raise MQTTError("refused, code %d" % body[1])
@@ -113,8 +86,7 @@ class Client:
     async def _read_packet(self):
         r = self._r
         t = (await r.readexactly(1))[0]
-        n = 0
-        shift = 0
+        n = shift = 0
         while True:
             c = (await r.readexactly(1))[0]
             n |= (c & 0x7F) << shift
@@ -123,15 +95,15 @@ class Client:
             shift += 7
             if shift > 21:
                 raise MQTTError("bad length")
-        if n > MAX_IN:
+        if n > _MAX_IN:
             raise MQTTError("packet too large")
-        body = await r.readexactly(n) if n else b""
-        return t, body
+        return t, (await r.readexactly(n) if n else b"")
 
-    async def _send(self, *parts):
+    async def _send(self, head, payload=None):
         async with self._wlock:
-            for p in parts:
-                self._w.write(p)
+            self._w.write(head)
+            if payload:
+                self._w.write(payload)
             await self._w.drain()
             self._tx = time.ticks_ms()
 
@@ -148,7 +120,7 @@ class Client:
         for t in self._tasks:
             if t is not me:
                 t.cancel()
-        self._tasks = []
+        self._tasks = ()
         w = self._w
         self._r = self._w = None
         if w is not None:
@@ -160,7 +132,7 @@ class Client:
     async def disconnect(self):
         if self.up:
             try:
-                await asyncio.wait_for_ms(self._send(DISCONNECT), self.timeout_ms)
+                await asyncio.wait_for_ms(self._send(b"\xe0\x00"), self.timeout_ms)
             except Exception:
                 pass
         self.up = False
@@ -175,12 +147,12 @@ class Client:
                 t, body = await self._read_packet()
                 self._rx = time.ticks_ms()
                 kind = t & 0xF0
-                if kind == PUBACK and len(body) == 2:
+                if kind == _PUBACK and len(body) == 2:
                     if struct.unpack("!H", body)[0] == self._want:
                         self._acked.set()
-                elif kind == PUBLISH:
+                elif kind == _PUBLISH:
                     await self._incoming(t, body)
-                elif kind == SUBACK and len(body) >= 3:
+                elif kind == _SUBACK and len(body) >= 3:
                     if struct.unpack_from("!H", body, 0)[0] == self._suback and body[2] != 0x80:
                         self._acked.set()
                 # PINGRESP and anything else: only the receive time matters
@@ -191,15 +163,12 @@ class Client:
 
     async def _incoming(self, t, body):
         qos = (t >> 1) & 3
-        tlen = struct.unpack_from("!H", body, 0)[0]
-        topic = str(body[2 : 2 + tlen], "utf-8")
-        p = 2 + tlen
-        if qos:
-            pid = struct.unpack_from("!H", body, p)[0]
-            p += 2
+        p = 2 + struct.unpack_from("!H", body, 0)[0]
+        topic = str(body[2:p], "utf-8")
+        pid = struct.unpack_from("!H", body, p)[0] if qos else 0
         if self.on_message:
             try:
-                self.on_message(topic, body[p:])
+                self.on_message(topic, body[p + 2 if qos else p :])
             except Exception as e:  # the app's bug must not kill the session
                 print("on_message:", repr(e))
         if qos:
@@ -217,7 +186,7 @@ class Client:
                     self._fail("keepalive timeout")
                     return
                 if time.ticks_diff(now, self._tx) >= ka // 2:
-                    await asyncio.wait_for_ms(self._send(PINGREQ), self.timeout_ms)
+                    await asyncio.wait_for_ms(self._send(b"\xc0\x00"), self.timeout_ms)
         except asyncio.CancelledError:
             raise
         except Exception as e:
@@ -225,48 +194,44 @@ class Client:
 
     # ---- operations ------------------------------------------------------------------------
 
-    async def publish(self, topic, payload, qos=1, retain=False, dup=False):
+    def _next_pid(self):
+        self._pid = self._pid % 65535 + 1
+        return self._pid
+
+    async def _request(self, head, payload, wait):
+        self._acked.clear()
+        await self._send(head, payload)
+        if wait:
+            await self._acked.wait()
+
+    async def publish(self, topic, payload, qos=1, retain=False):
         """Send; for QoS1 wait for the PUBACK. True when done, False (link now marked lost)
         when it could not be done within the timeout."""
         if not self.up:
             return False
+        pid = self._want = self._next_pid() if qos else 0
         try:
-            return await asyncio.wait_for_ms(
-                self._publish(topic, payload, qos, retain, dup), self.timeout_ms
+            await asyncio.wait_for_ms(
+                self._request(publish_header(topic, len(payload), pid, qos, retain), payload, qos),
+                self.timeout_ms,
             )
+            return True
         except asyncio.TimeoutError:
             self._fail("publish timeout")
         except Exception as e:
             self._fail("publish: %r" % (e,))
         return False
 
-    async def _publish(self, topic, payload, qos, retain, dup):
-        async with self._plock:
-            if not self.up:
-                return False
-            pid = self._next_pid() if qos else 0
-            self._want = pid
-            self._acked.clear()
-            await self._send(publish_header(topic, len(payload), pid, qos, retain, dup), payload)
-            if qos:
-                await self._acked.wait()
-            return True
-
     async def subscribe(self, topic, qos=1):
         """SUBSCRIBE and wait for a granted SUBACK; MQTTError on failure or timeout."""
         if not self.up:
             raise MQTTError("not connected")
+        self._want = 0
+        pid = self._suback = self._next_pid()
         try:
-            await asyncio.wait_for_ms(self._subscribe(topic, qos), self.timeout_ms)
+            await asyncio.wait_for_ms(
+                self._request(subscribe_packet(pid, topic, qos), None, 1), self.timeout_ms
+            )
         except asyncio.TimeoutError:
             self._fail("subscribe timeout")
             raise MQTTError("subscribe timeout")
-
-    async def _subscribe(self, topic, qos):
-        async with self._plock:
-            pid = self._next_pid()
-            self._suback = pid
-            self._want = 0
-            self._acked.clear()
-            await self._send(subscribe_packet(pid, topic, qos))
-            await self._acked.wait()

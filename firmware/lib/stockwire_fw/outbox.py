@@ -1,17 +1,21 @@
 """The scanner's flash outbox: every taken scan, kept until the gateway's ack removes it.
 
-Owns the on-flash log and its power-loss rules; the RAM index is ring.py, the seq/boot
-counters seqmark.py.
+Owns the on-flash log and its power-loss rules, and the durable counters (boot count, seq
+high-water mark); the RAM index is ring.py. Nothing of a scan stays in RAM but its ring slot.
 """
 
-# Format: append-only records `len:u16 | crc32:u32 | body`, CRC over the body. A record
-# running past the end of the file or failing its CRC ends the log: a torn last record is
-# ignored, and the file is rewritten without it before anything is appended.
+# Log: append-only records `len:u16 | crc32:u32 | body`, CRC over the body. A record running
+# past the end of the file or failing its CRC ends the log: a torn last record is ignored, and
+# the file is rewritten without it before anything is appended.
 # Bodies: H header (format, seq mark), S scan (the fields, ~60 bytes, not the JSON), D done
 # (acked seq ranges). An ack appends a D record; nothing is rewritten in place. Compaction
 # copies the live records to <path>.tmp and renames it over the log once the file is past
 # `compact_at` bytes and at most half live. `written` counts every byte put on flash.
+# Counters: <state_dir>/seq.json, replaced by write-to-temp + rename (old or new, never torn).
+# Seqs are reserved in blocks: one is handed out only when it is at or below a mark already on
+# flash, so no seq is ever handed out twice.
 
+import json
 import os
 import struct
 
@@ -19,7 +23,6 @@ from binascii import crc32
 from micropython import const
 
 from .ring import Ring
-from .seqmark import SeqMark
 
 _HDR = const(6)
 _MAX_BODY = const(1600)
@@ -34,35 +37,19 @@ class OutboxFull(Exception):
 class Outbox:
     def __init__(self, path, state_dir, capacity=512, compact_at=32768, block=64):
         self.path = path
+        self.mark_path = state_dir + "/seq.json"
         self.compact_at = compact_at
         self.capacity = capacity
-        self.ring = Ring(capacity)
-        self.mark = SeqMark(state_dir + "/seq.json", block)
-        self._buf = bytearray(_HDR + _MAX_BODY)
+        self.block = block
+        self.ring = Ring(min(capacity, 64))
+        self._buf = bytearray(_HDR + _MAX_BODY)  # the one record buffer, reused
         self._mv = memoryview(self._buf)
         self._f = None
-        self._size = 0
-        self.torn = 0
-
-    @property
-    def depth(self):
-        return self.ring.live
-
-    @property
-    def boot(self):
-        return self.mark.boot
-
-    @property
-    def last_seq(self):
-        return self.mark.next - 1
-
-    @property
-    def written(self):
-        return self._written + self.mark.written
+        self._size = self.written = self.torn = self.boot = self.hwm = 0
+        self.next = 1
 
     def open(self):
         """Load the log, count this boot, reserve seqs above everything ever used."""
-        self._written = 0
         try:
             os.remove(self.path + ".tmp")
         except OSError:
@@ -76,7 +63,16 @@ class Outbox:
             top, good, size = self._load(f)
             f.close()
         self.torn = 1 if good < size else 0
-        self.mark.start(top)
+        hwm = boot = 0
+        try:
+            with open(self.mark_path) as f:
+                doc = json.load(f)
+            hwm, boot = int(doc.get("hwm", 0)), int(doc.get("boot", 0))
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass
+        self.boot = boot + 1
+        self.next = max(hwm, top) + 1
+        self._reserve()
         if size == 0 or self.torn or self._worth_compacting(size):
             self._compact(good)
         else:
@@ -108,16 +104,29 @@ class Outbox:
                 top = max(top, struct.unpack_from("<I", b, _HDR + 2)[0])
             off += _HDR + blen
 
+    def _reserve(self):
+        self.hwm = self.next + self.block - 1
+        data = '{"hwm": %d, "boot": %d}' % (self.hwm, self.boot)
+        tmp = self.mark_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(data)
+        os.rename(tmp, self.mark_path)
+        self.written += len(data)
+
     def full(self):
         return self.ring.live >= self.capacity
 
     def next_seq(self):
-        return self.mark.take()
+        if self.next > self.hwm:
+            self._reserve()
+        self.next += 1
+        return self.next - 1
 
     def append(self, seq, ts, mode, qty, loc, ref, code):
         """Write one scan and flush before returning; OutboxFull if there is no room."""
         if self.full():
             raise OutboxFull()
+        self.ring.room()  # before the write: a scan on flash is a scan in the index
         c = code.encode()
         lo = loc.encode()
         r = ref.encode()
@@ -144,7 +153,7 @@ class Outbox:
         self._f.write(mv[: _HDR + blen])
         self._f.flush()
         self._size += _HDR + blen
-        self._written += _HDR + blen
+        self.written += _HDR + blen
         return off
 
     def load(self, off):
@@ -157,19 +166,11 @@ class Outbox:
         f.readinto(mv[_HDR : _HDR + struct.unpack_from("<H", b, 0)[0]])
         _, seq, boot, ts, qty, mode, n = struct.unpack_from("<BIIQIBH", b, _HDR)
         p = _HDR + _S
-        out = [seq, boot, ts, qty, MODES[mode]]
-        for _ in range(3):
-            out.append(str(mv[p : p + n], "utf-8"))
-            p += n
-            n = b[p]
-            p += 1
-        return tuple(out)
-
-    def after(self, seq):
-        return self.ring.after(seq)
-
-    def oldest(self):
-        return self.ring.after(0)
+        code = str(mv[p : p + n], "utf-8")
+        p += n
+        loc = str(mv[p + 1 : p + 1 + b[p]], "utf-8")
+        p += 1 + b[p]
+        return seq, boot, ts, qty, MODES[mode], code, loc, str(mv[p + 1 : p + 1 + b[p]], "utf-8")
 
     def ack(self, ranges):
         """Drop the live scans in `ranges` ([[first, last], ...]); return how many went.
@@ -187,7 +188,7 @@ class Outbox:
         if n:
             self._done(n)
         if gone and self._worth_compacting(self._size):
-            self.compact()
+            self._compact(self._size)
         return gone
 
     def _done(self, n):
@@ -198,39 +199,42 @@ class Outbox:
     def _worth_compacting(self, size):
         return size >= self.compact_at and 2 * self.ring.live_bytes <= size
 
-    def compact(self):
-        self._compact(self._size)
-
     def _compact(self, good):
         """Copy the header and the live records (within the first `good` bytes) to a temp
-        file and rename it over the log."""
-        items = self.ring.items()
-        src = self._f or (open(self.path, "rb") if items else None)
+        file, record by record through the one buffer, and rename it over the log."""
+        r = self.ring
+        src = self._f or (open(self.path, "rb") if r.used else None)
         tmp = self.path + ".tmp"
         out = open(tmp, "wb")
         b = self._buf
         mv = self._mv
         b[_HDR] = 0x48
         b[_HDR + 1] = 1
-        struct.pack_into("<I", b, _HDR + 2, self.mark.hwm)
+        struct.pack_into("<I", b, _HDR + 2, self.hwm)
         struct.pack_into("<HI", b, 0, 6, crc32(mv[_HDR : _HDR + 6]))
         out.write(mv[: _HDR + 6])
-        pos = _HDR + 6
-        new = []
-        for seq, off, ln in items:
-            if off + ln <= good:
+        for k in range(r.used):
+            i = (r.head + k) % r.cap
+            off = r.offs[i]
+            if off and off + r.lens[i] > good:
+                r.kill(i)
+            elif off:
                 src.seek(off)
-                src.readinto(mv[:ln])
-                out.write(mv[:ln])
-                new.append((seq, pos, ln))
-                pos += ln
+                src.readinto(mv[: r.lens[i]])
+                out.write(mv[: r.lens[i]])
         out.close()
         if src:
             src.close()
         self._f = None
         os.rename(tmp, self.path)
-        self._written += pos
-        self.ring.reset(new)
+        pos = _HDR + 6  # the new offsets, now that the new log is in place
+        for k in range(r.used):
+            i = (r.head + k) % r.cap
+            if r.offs[i]:
+                r.offs[i] = pos
+                pos += r.lens[i]
+        self.written += pos
+        r.squeeze()
         self._size = pos
         self._f = open(self.path, "a+b")
 

@@ -1,20 +1,22 @@
 """Tiny test runner for the firmware's tests on the MicroPython unix port.
 
 Runs every `test_*` function of every `test_*.py` module in this directory (or those named on
-the command line); a coroutine is run with asyncio. Prints one line per failure and finally
-exactly `N passed, M failed`. Exit status 1 if anything failed.
+the command line) against firmware/lib, or against the compiled modules of a built tree when
+STOCKWIRE_FW_LIB names its lib/ directory; a coroutine is run with asyncio. Prints one line per
+failure and finally exactly `N passed, M failed`. Exit status 1 if anything failed.
 """
 
+import os
 import sys
 
 HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 ROOT = HERE + "/../../.."
 sys.path.insert(0, HERE)
-sys.path.insert(0, ROOT + "/firmware/lib")
+# the modules under test: firmware/lib, or a built tree's lib/ (.mpy) named by STOCKWIRE_FW_LIB
+sys.path.insert(0, os.getenv("STOCKWIRE_FW_LIB") or ROOT + "/firmware/lib")
 
 import asyncio  # noqa: E402
 import gc  # noqa: E402
-import os  # noqa: E402
 
 
 def main():

@@ -2,9 +2,13 @@
 
 import json
 
-from stockwire_fw.labels import Labels
+from stockwire_fw.labels import Labels, split_aim
 
 from util import ROOT
+
+
+def _state(lb):
+    return {"mode": lb.mode, "loc": lb.loc, "ref": lb.ref, "qty": lb.qty}
 
 
 def test_vectors():
@@ -14,17 +18,20 @@ def test_vectors():
     for case in cases:
         lb = Labels()
         for read, want in zip(case["reads"], case["out"]):
-            before = lb.state()
+            before = _state(lb)
             kind, val = lb.read(read)
             where = "%s: %r" % (case["name"], read)
             assert kind in want, where + " gave %s %r, want %r" % (kind, val, want)
             if kind == "state":
-                st = lb.state()
+                st = _state(lb)
                 for k, v in want["state"].items():
                     assert st[k] == v, where + " state %r" % (st,)
             elif kind == "event":
-                assert val == want["event"], where + " event %r" % (val,)
+                mode, loc, ref, qty = val
+                sym = split_aim(read)[0]
+                ev = {"mode": mode, "loc": loc, "ref": ref, "qty": qty, "code": read, "sym": sym}
+                assert ev == want["event"], where + " event %r" % (ev,)
                 assert lb.qty == 1, where
             else:
                 assert val == want["error"], where + " error %r" % (val,)
-                assert lb.state() == before, where + " state changed on error"
+                assert _state(lb) == before, where + " state changed on error"

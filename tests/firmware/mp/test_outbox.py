@@ -21,7 +21,7 @@ def _live(ob):
     out = []
     s = 0
     while True:
-        n = ob.after(s)
+        n = ob.ring.after(s)
         if n is None:
             return out
         s = n[0]
@@ -33,15 +33,15 @@ def test_append_load_reopen():
     ob = _ob(d)
     assert ob.boot == 1
     assert [_add(ob) for _ in range(3)] == [1, 2, 3]
-    seq, off = ob.oldest()
+    seq, off = ob.ring.after(0)
     assert ob.load(off) == (1, 1, 1796312366123, 2, "receive", "5901234123457", "WH1-A-01", "PO-1")
     ob.close()
     ob = _ob(d)
-    assert ob.boot == 2 and ob.depth == 3 and _live(ob) == [1, 2, 3]
+    assert ob.boot == 2 and ob.ring.live == 3 and _live(ob) == [1, 2, 3]
     s = _add(ob, "]C1x\x1dy")
     assert s > 3  # a new boot continues above its reserved block
-    assert ob.load(ob.after(3)[1])[:2] == (s, 2)
-    assert ob.load(ob.after(3)[1])[5] == "]C1x\x1dy"
+    assert ob.load(ob.ring.after(3)[1])[:2] == (s, 2)
+    assert ob.load(ob.ring.after(3)[1])[5] == "]C1x\x1dy"
 
 
 def test_ack_removes_and_survives_reopen():
@@ -57,7 +57,7 @@ def test_ack_removes_and_survives_reopen():
     assert os.stat(d + "/outbox.log")[6] == size
     ob.close()
     ob = _ob(d)
-    assert _live(ob) == [1, 4, 6] and ob.depth == 3
+    assert _live(ob) == [1, 4, 6] and ob.ring.live == 3
 
 
 def test_torn_last_record_ignored():
@@ -88,7 +88,7 @@ def test_torn_last_record_ignored():
         f.write(data)
     ob = _ob(d)
     assert _live(ob) == [1, 2]
-    assert ob.torn == 1 and ob.depth == 2
+    assert ob.torn == 1 and ob.ring.live == 2
 
 
 def test_seq_never_reused_after_everything_acked_and_compacted():
@@ -97,7 +97,7 @@ def test_seq_never_reused_after_everything_acked_and_compacted():
     seqs = [_add(ob) for _ in range(10)]
     assert seqs == list(range(1, 11))
     ob.ack([[1, 10]])
-    assert ob.depth == 0
+    assert ob.ring.live == 0
     assert os.stat(d + "/outbox.log")[6] < 256  # compacted
     ob.close()
     ob = _ob(d, block=4, compact_at=256)
@@ -127,14 +127,14 @@ def test_compaction_keeps_live_and_order():
         _add(ob)
     for s in range(1, 60, 2):
         ob.ack([[s, s]])
-    assert ob.depth == 30
+    assert ob.ring.live == 30
     ob.ack([[2, 40]])
     assert _live(ob) == list(range(42, 61, 2))
     assert os.stat(d + "/outbox.log")[6] < 2048
     ob.close()
     ob = _ob(d, compact_at=2048)
     assert _live(ob) == list(range(42, 61, 2))
-    assert ob.load(ob.oldest()[1])[0] == 42
+    assert ob.load(ob.ring.after(0)[1])[0] == 42
 
 
 def test_full_and_ring_reuse():
@@ -154,7 +154,7 @@ def test_full_and_ring_reuse():
     ob.ack([[1, 2]])
     for _ in range(2):
         _add(ob)
-    assert ob.depth == 8 and _live(ob)[0] == 4
+    assert ob.ring.live == 8 and _live(ob)[0] == 4
 
 
 def test_bytes_written_per_scan():

@@ -1,19 +1,16 @@
 """Backoff with jitter: bounds, growth, cap, reset."""
 
-from stockwire_fw.retry import Backoff
+from stockwire_fw.retry import backoff_ms
 
 
 def test_growth_cap_reset():
-    b = Backoff(100, 1000, rand=lambda n: n - 1)  # always the top of the range
-    assert [b.next_ms() for _ in range(6)] == [100, 200, 400, 800, 1000, 1000]
-    b.reset()
-    assert b.next_ms() == 100
-    lo = Backoff(100, 1000, rand=lambda n: 0)
-    assert [lo.next_ms() for _ in range(4)] == [100, 100, 100, 100]
+    top = lambda n: n - 1  # noqa: E731 - always the top of the range
+    assert [backoff_ms(a, 100, 1000, top) for a in range(6)] == [100, 200, 400, 800, 1000, 1000]
+    assert backoff_ms(0, 100, 1000, top) == 100  # after a success the count starts again
+    assert [backoff_ms(a, 100, 1000, lambda n: 0) for a in range(4)] == [100, 100, 100, 100]
 
 
 def test_jitter_in_range():
-    b = Backoff(50, 400)
-    for k in range(50):
-        d = b.next_ms()
+    for a in range(50):
+        d = backoff_ms(a, 50, 400)
         assert 50 <= d <= 400
