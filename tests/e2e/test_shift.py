@@ -4,6 +4,8 @@ the gateway and ledger as processes on real SQLite files, and a real webhook rec
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,23 @@ def test_killing_the_gateway_mid_shift_loses_and_doubles_nothing(tmp_path: Path)
     assert run.demo.tally.gateway_kills == 1
     assert_matches_expect(run.result, scenario.expect)
     assert run.events == run.demo.tally.events_expected
+
+
+def test_stockwire_demo_json_prints_the_summary_on_its_last_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "stockwire"),
+            "demo",
+            "--json",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary_line = done.stdout.strip().splitlines()[-1]
+    assert_matches_expect(json.loads(summary_line), Scenario.load().expect)
+    assert "Final stock" in done.stderr  # the tables go to stderr when stdout carries JSON
