@@ -7,15 +7,15 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint firmware-check chaos bench-quick system clean
 
 $(STAMP): pyproject.toml tools/bootstrap.sh
-	bash tools/bootstrap.sh $(VENV)
-	touch $(STAMP)
+	@bash tools/bootstrap.sh $(VENV)
+	@touch $(STAMP)
 
 ## system packages (mosquitto, python3-venv) — installed only when missing
 system:
-	bash tools/system-packages.sh
+	@bash tools/system-packages.sh
 
 demo: system $(STAMP)
-	$(VENV)/bin/stockwire demo $(ARGS)
+	@$(VENV)/bin/stockwire demo $(ARGS)
 
 test: system $(STAMP)
 	$(MAKE) lint

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from stockwire.demo import summary as summary_mod
-from stockwire.demo.run import DemoOptions, running
+from stockwire.demo.run import Demo, DemoOptions, running
 from stockwire.demo.scenario import Scenario
 
 
@@ -30,28 +32,68 @@ def add_commands(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="stockwire-demo-"))
     log = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="stockwire-demo-"))
+    if (workdir / "ledger.db").exists():
+        log(f"stockwire demo: {workdir} already holds a played shift; give a new --workdir")
+        return 2
     scenario = Scenario.load(args.scenario)
     options = DemoOptions(workdir=workdir, kill_gateway_in_step=args.kill_gateway_in_step, log=log)
-    started = time.monotonic()
+    _stop_on_signals()
     log(f"Stockwire demo in {workdir}")
+    try:
+        result = _play(scenario, options, args.serve)
+    except KeyboardInterrupt:
+        log("interrupted: every part of the system was stopped")
+        return 130
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+def _play(scenario: Scenario, options: DemoOptions, serve: bool) -> dict[str, Any]:
+    log, workdir = options.log, options.workdir
+    started = time.monotonic()
     with running(scenario, options) as demo:
         demo.load()
         demo.play()
         demo.wait_channels_settled()
         result = summary_mod.gather(demo.api, demo.receiver, scenario.count_refs)
         log("")
-        log(summary_mod.render(result))
-        log(f"\nshift played in {time.monotonic() - started:.1f} s; logs in {workdir / 'logs'}")
-        if args.serve:
-            log(f"\nledger API docs: {demo.ledger_url}/docs  (admin token: {demo.admin_token})")
-            log("Ctrl-C stops everything.")
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    return 0
+        log(summary_mod.render(result, summary_mod.alert_details(demo.api)))
+        log(f"\nshift played in {time.monotonic() - started:.1f} s")
+        log(
+            f"logs: {workdir / 'logs'} (ledger, gateway), {workdir}/hs-0N/firmware.log "
+            f"(scanners), {workdir / 'broker' / 'mosquitto.log'}"
+        )
+        if serve:
+            _serve(demo, log)
+    return result
+
+
+def _serve(demo: Demo, log: Callable[[str], None]) -> None:
+    log(
+        "\nThe system keeps running:\n"
+        f"  ledger API docs   {demo.ledger_url}/docs\n"
+        f"  ledger API        {demo.ledger_url}/v1/...  "
+        f"(header 'Authorization: Bearer {demo.admin_token}')\n"
+        f"  MQTT broker       127.0.0.1:{demo.broker.port}  "
+        f"(scanner logins in {demo.work}/hs-0N/scanner.json)\n"
+        f"  webshop webhook   {demo.receiver.url('webshop')}  (receives the stock pushes)\n"
+        "Ctrl-C stops everything."
+    )
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        log("stopping")
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop the demo like Ctrl-C: every child process is shut down."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)

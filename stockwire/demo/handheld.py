@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from stockwire import firmware
+from stockwire.files import write_private
 from stockwire.processes import stop_process
 
 
@@ -32,7 +33,8 @@ class Handheld:
         if not self.feed.exists():
             os.mkfifo(self.feed)
         self.config = self.dir / "scanner.json"
-        self.config.write_text(
+        write_private(
+            self.config,
             json.dumps(
                 {
                     "dev": dev,
@@ -51,7 +53,7 @@ class Handheld:
                     "resend_s": 5,
                 },
                 indent=1,
-            )
+            ),
         )
         self.lines: list[str] = []
         self._lock = threading.Lock()

@@ -33,6 +33,7 @@ from stockwire import firmware
 from stockwire.demo.handheld import Handheld
 from stockwire.demo.receiver import WebhookReceiver
 from stockwire.demo.scenario import Scenario, Step
+from stockwire.files import write_private
 from stockwire.processes import Mosquitto, free_port, stop_process, wait_port
 from stockwire.wire import topic
 
@@ -108,16 +109,18 @@ class Demo:
         return proc
 
     def _write_configs(self) -> None:
-        (self.work / "ledger.toml").write_text(
+        write_private(
+            self.work / "ledger.toml",
             f'db_url = "sqlite:///{self.work / "ledger.db"}"\n'
             f'admin_token = "{self.admin_token}"\n'
-            f'[gateways]\n{GATEWAY_ID} = "{self.gateway_token}"\n'
+            f'[gateways]\n{GATEWAY_ID} = "{self.gateway_token}"\n',
         )
         dock = self.scenario.docks[0] if self.scenario.docks else ""
         dock_section = (
             f'[dock]\ndevice = "{dock}"\nreplay = "{self.dock_fifos[dock]}"\n' if dock else ""
         )
-        (self.work / "gateway.toml").write_text(
+        write_private(
+            self.work / "gateway.toml",
             f'site = "{SITE}"\n'
             f'gateway_id = "{GATEWAY_ID}"\n'
             "[mqtt]\n"
@@ -127,7 +130,7 @@ class Demo:
             "[buffer]\n"
             f'path = "{self.work / "gateway.db"}"\n'
             "[ledger]\n"
-            f'url = "{self.ledger_url}"\ntoken = "{self.gateway_token}"\n' + dock_section
+            f'url = "{self.ledger_url}"\ntoken = "{self.gateway_token}"\n' + dock_section,
         )
 
     def start(self) -> None:
@@ -299,7 +302,9 @@ class Demo:
             expected = self.tally.events_expected.get(step.who, 0) + step.events
             self.tally.events_expected[step.who] = expected
             self.wait_processed(step.who, expected)
-            self.opt.log(f"step {number:>2}  {step.who:<6} {len(step.reads):>3} reads  {step.note}")
+            self.opt.log(
+                f"step {number:>2}  {step.who:<6} {step.events:>3} scans  {step.describe()}"
+            )
 
     def _read(self, step: Step, kill_gateway: bool) -> None:
         self.tally.reads += len(step.reads)
@@ -325,24 +330,36 @@ class Demo:
             write_input_events(fifo, events)
 
     def redeliver(self, dev: str, last: int) -> None:
-        """The broker hands the gateway the device's last messages again (a lost ack)."""
+        """The gateway gets the device's last messages again, as after a lost ack.
+
+        The scanner is switched off meanwhile: the broker lets one connection per login.
+        """
         with self._published_lock:
             payloads = list(self.published.get(dev, []))[-last:]
         before = self.processed(dev)
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{dev}-redelivery")
+        handheld = self.handhelds.get(dev)
+        if handheld:
+            handheld.stop()
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=dev)
         client.username_pw_set(dev, self.scanner_passwords[dev])
         client.connect("127.0.0.1", self.broker.port)
         client.loop_start()
         for payload in payloads:
             client.publish(topic(SITE, "scan", dev), payload, qos=1).wait_for_publish(5)
-        client.loop_stop()
         client.disconnect()
+        client.loop_stop()
         seqs = [int(json.loads(p)["seq"]) for p in payloads]
         self.tally.redelivered = [(dev, s) for s in seqs]
         self._wait_receptions(dev, seqs, 2)
+        if handheld:
+            connects = len(handheld.seen("CONNECTED"))
+            handheld.start()
+            handheld.wait_for("CONNECTED", count=connects + 1, timeout=20)
         after = self.processed(dev)
         self.opt.log(
-            f"redeliver {dev} seqs {seqs}: received again, ledger events {before} -> {after}"
+            f"redeliver {dev}: scans {', '.join(map(str, seqs))} reached the gateway a second "
+            f"time; stored once, booked once ({dev} has {after} scans booked or refused, "
+            f"as before: {before})"
         )
 
     def receptions(self, dev: str, seqs: list[int]) -> dict[int, int]:

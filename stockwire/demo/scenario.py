@@ -23,6 +23,16 @@ class Step:
     events: int = 0
     redeliver_last: int = 0
     note: str = ""
+    mode: str = ""
+    loc: str = ""
+    ref: str = ""
+
+    def describe(self) -> str:
+        """What the worker does, in a warehouse's words: "pick at WH1-A-01 (ref PO-1)"."""
+        if self.redeliver_last:
+            return f"the last {self.redeliver_last} scan messages reach the gateway again"
+        where = f"{self.mode} at {self.loc}" + (f" for {self.ref}" if self.ref else "")
+        return f"{where}: {self.note}" if self.note else where
 
 
 def reads_for(step: dict[str, Any]) -> tuple[list[str], int]:
@@ -89,8 +99,20 @@ class Scenario:
         out = []
         for raw in self.raw["steps"]:
             if "redeliver_last" in raw:
-                out.append(Step(raw["who"], redeliver_last=int(raw["redeliver_last"])))
+                out.append(
+                    Step(raw["who"], redeliver_last=int(raw["redeliver_last"]), note=raw["note"])
+                )
                 continue
             reads, events = reads_for(raw)
-            out.append(Step(raw["who"], reads, events, note=raw.get("note", "")))
+            out.append(
+                Step(
+                    raw["who"],
+                    reads,
+                    events,
+                    note=raw.get("note", ""),
+                    mode=raw["mode"],
+                    loc=raw["loc"],
+                    ref=raw.get("ref", ""),
+                )
+            )
         return out

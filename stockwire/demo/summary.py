@@ -67,7 +67,19 @@ def table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(out)
 
 
-def render(summary: dict[str, Any]) -> str:
+def printable(code: str) -> str:
+    """A raw barcode as an admin can read it: control characters shown as <GS>, \\xNN."""
+    names = {"\x1d": "<GS>"}
+    return "".join(
+        names.get(ch, f"\\x{ord(ch):02x}") if ord(ch) < 32 or ord(ch) == 127 else ch for ch in code
+    )
+
+
+def alert_details(api: httpx.Client) -> list[dict[str, Any]]:
+    return list(_get(api, "/v1/reorder-alerts")["alerts"])
+
+
+def render(summary: dict[str, Any], alerts: list[dict[str, Any]] | None = None) -> str:
     stock_rows = [
         [sku, loc, qty] for sku, locs in summary["on_hand"].items() for loc, qty in locs.items()
     ]
@@ -76,8 +88,14 @@ def render(summary: dict[str, Any]) -> str:
         for channel, skus in summary["channel_last_push"].items()
         for sku, qty in skus.items()
     ]
-    refused_rows = [[repr(r["code"]), r["reason"]] for r in summary["refused"]]
-    alert_rows = [[sku] for sku in summary["reorder_alerts"]]
+    refused_rows = [[printable(r["code"]), r["reason"]] for r in summary["refused"]]
+    detail = {a["sku"]: a for a in alerts or []}
+    alert_rows = [
+        [sku, detail[sku]["available"], detail[sku]["reorder_point"], detail[sku]["suggested_qty"]]
+        if sku in detail
+        else [sku, "", "", ""]
+        for sku in summary["reorder_alerts"]
+    ]
     sell_rows = [[sku, f"{pct:.1f} %"] for sku, pct in summary["sell_through_pct"].items()]
     var_rows = [[sku, f"{v:+d}"] for sku, v in summary["count_variance"].items()]
     return "\n\n".join(
@@ -85,7 +103,11 @@ def render(summary: dict[str, Any]) -> str:
             table("Final stock (on hand)", ["SKU", "location", "qty"], stock_rows),
             table("Last push per channel (available)", ["channel", "SKU", "available"], push_rows),
             table("Refused scans (kept for an admin)", ["code", "reason"], refused_rows),
-            table("Reorder alerts", ["SKU"], alert_rows),
+            table(
+                "Reorder alerts (available at or below the reorder point)",
+                ["SKU", "available", "reorder point", "suggested order"],
+                alert_rows,
+            ),
             table("Sell-through", ["SKU", "sell-through"], sell_rows),
             table("Count variance", ["SKU", "variance"], var_rows),
         ]
