@@ -2,7 +2,10 @@
 
 Owns the rule that each scanner may publish only its own scan/status topics and read only its
 own ack/config topics, that the gateway reads every scanner's scan/status and writes their
-ack/config, and that anonymous clients are refused. Passwords are stored in Mosquitto's own
+ack/config, that anonymous clients are refused, and that a client's id is its username
+(`use_username_as_clientid`): a login cannot connect under another login's client id, so
+nobody holding a scanner's credentials can take over the gateway's persistent session (or
+another scanner's). Passwords are stored in Mosquitto's own
 PBKDF2-SHA512 format ($7$), so no `mosquitto_passwd` binary is needed.
 """
 
@@ -120,6 +123,7 @@ def write_broker_config(
                 f"password_file {passwd}",
                 f"acl_file {acl}",
                 f"listener {port} {host}",
+                "use_username_as_clientid true",
                 "persistence true",
                 f"persistence_location {data}/",
                 "autosave_interval 30",

@@ -18,7 +18,7 @@ import aiosqlite
 import orjson
 
 from gateway.model import Acks, Answer, DockRead, Incoming, Rejected, Scan, Status
-from stockwire.wire import encode_scan
+from stockwire.wire import ScanEvent, decode_scan, encode_scan
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (
@@ -114,21 +114,23 @@ class Buffer:
             await self._db.close()
 
     async def store(self, items: Sequence[Incoming]) -> Acks:
-        """Commit `items` in one transaction; return the acks that commit made true."""
+        """Commit `items` in one transaction; return the acks that commit made true.
+
+        A scan whose (dev, seq) is already held is a duplicate when its decoded event is the
+        same (acked `stored` again, receptions+1); when the event differs (a replaced scanner
+        restarting its seqs, or a forger) it is a `seq reused` dead letter, refused to the
+        device, and the stored scan stays as it was.
+        """
         acks = Acks()
-        scans: list[tuple[str, int, str, bytes, int]] = []
-        dead: list[tuple[str, bytes, str, str, int]] = []
+        scans: list[Scan] = []
+        dead: list[Rejected] = []
         statuses: list[dict[str, Any]] = []
         docks: list[DockRead] = []
         for item in items:
             if isinstance(item, Scan):
-                e = item.event
-                scans.append((e.dev, e.seq, item.topic, item.raw, item.gw_ts))
-                acks.add_ok(e.dev, e.seq)
+                scans.append(item)
             elif isinstance(item, Rejected):
-                dead.append((item.topic, item.raw, item.reason, item.detail, item.gw_ts))
-                if item.dev:
-                    acks.add_refused(item.dev, item.reason, item.seq)
+                dead.append(item)
             elif isinstance(item, Status):
                 statuses.append(_device_row(item))
             else:
@@ -136,22 +138,59 @@ class Buffer:
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
+                rows: list[tuple[str, int, str, bytes, int]] = []
+                held = await self._held(scans)
+                for scan in scans:
+                    e, key = scan.event, (scan.event.dev, scan.event.seq)
+                    first = held.setdefault(key, e)
+                    if first is not e and first != e:  # every decoded field, not the raw bytes
+                        dead.append(_seq_reused(scan, first))
+                        continue
+                    rows.append((e.dev, e.seq, scan.topic, scan.raw, scan.gw_ts))
+                    acks.add_ok(e.dev, e.seq)
                 for dock in docks:
                     seq = await self._next_seq(dock.event.dev)
                     event = replace(dock.event, seq=seq)
-                    scans.append((event.dev, seq, dock.topic, encode_scan(event), dock.gw_ts))
+                    rows.append((event.dev, seq, dock.topic, encode_scan(event), dock.gw_ts))
                     acks.add_ok(event.dev, seq)
-                if scans:
-                    await self._db.executemany(_INSERT_SCAN, scans)
+                if rows:
+                    await self._db.executemany(_INSERT_SCAN, rows)
                 if dead:
-                    await self._db.executemany(_INSERT_DEAD, dead)
+                    await self._db.executemany(
+                        _INSERT_DEAD,
+                        [(d.topic, d.raw, d.reason, d.detail, d.gw_ts) for d in dead],
+                    )
                 if statuses:
                     await self._db.executemany(_UPSERT_DEVICE, statuses)
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
+        for d in dead:
+            if d.dev:
+                acks.add_refused(d.dev, d.reason, d.seq)
+        acks.dead_letters.extend(dead)
         return acks
+
+    async def _held(self, scans: Sequence[Scan]) -> dict[tuple[str, int], ScanEvent]:
+        """The stored events for the (dev, seq) of `scans` that are already in the buffer."""
+        wanted: dict[str, set[int]] = {}
+        for scan in scans:
+            wanted.setdefault(scan.event.dev, set()).add(scan.event.seq)
+        held: dict[tuple[str, int], ScanEvent] = {}
+        for dev, seqs in wanted.items():
+            ordered = sorted(seqs)
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i : i + 500]
+                cursor = await self._db.execute(
+                    f"SELECT seq, payload FROM scans WHERE dev = ? "
+                    f"AND seq IN ({','.join('?' * len(chunk))})",
+                    (dev, *chunk),
+                )
+                for seq, payload in await cursor.fetchall():
+                    held[(dev, int(seq))] = decode_scan(bytes(payload))
+                await cursor.close()
+        return held
 
     async def _next_seq(self, name: str) -> int:
         cursor = await self._db.execute(
@@ -164,14 +203,16 @@ class Buffer:
         assert row is not None
         return int(row[0])
 
-    async def pending(self, limit: int) -> list[Row]:
-        """The oldest `limit` rows the ledger has not answered for, in row-id order."""
+    async def pending(self, limit: int, exclude_dev: str | None = None) -> list[Row]:
+        """The oldest `limit` rows the ledger has not answered for, in row-id order (without
+        `exclude_dev`'s rows when given)."""
+        sql = "SELECT id, dev, seq, payload, gw_ts FROM scans WHERE status = 'pending' "
+        params: tuple[Any, ...] = (limit,)
+        if exclude_dev is not None:
+            sql += "AND dev != ? "
+            params = (exclude_dev, limit)
         async with self._lock:
-            cursor = await self._db.execute(
-                "SELECT id, dev, seq, payload, gw_ts FROM scans WHERE status = 'pending' "
-                "ORDER BY id LIMIT ?",
-                (limit,),
-            )
+            cursor = await self._db.execute(sql + "ORDER BY id LIMIT ?", params)
             rows = await cursor.fetchall()
             await cursor.close()
         return [Row(int(r[0]), r[1], int(r[2]), bytes(r[3]), int(r[4])) for r in rows]
@@ -203,6 +244,15 @@ class Buffer:
         dead = await self.query("SELECT count(*) FROM dead_letters")
         out["dead_letters"] = int(dead[0][0])
         return out
+
+
+def _seq_reused(scan: Scan, stored: ScanEvent) -> Rejected:
+    e = scan.event
+    detail = (
+        f"{e.dev}:{e.seq} is held as code={stored.code[:64]!r} mode={stored.mode} "
+        f"boot={stored.boot}; this copy has code={e.code[:64]!r} mode={e.mode} boot={e.boot}"
+    )
+    return Rejected(scan.topic, scan.raw, "seq reused", detail, scan.gw_ts, e.dev, e.seq)
 
 
 def _device_row(status: Status) -> dict[str, Any]:

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.config import ConfigError, load
+from gateway.model import escape_payload, escape_text
 
 
 def add_commands(commands: Any) -> None:
@@ -22,6 +24,9 @@ def add_commands(commands: Any) -> None:
     dead = sub.add_parser("dead-letters", help="list payloads refused at the gateway")
     dead.add_argument("--config", required=True, help="gateway TOML file")
     dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument(
+        "--width", type=int, default=120, help="payload characters shown (default 120)"
+    )
     dead.set_defaults(handler=_dead_letters)
 
 
@@ -60,10 +65,29 @@ def _dead_letters(args: argparse.Namespace) -> int:
         finally:
             await buffer.close()
 
-    for id_, gw_ts, topic, reason, detail, payload in asyncio.run(_list()):
-        text = bytes(payload).decode("utf-8", "backslashreplace")
-        print(f"{id_}\t{gw_ts}\t{topic}\t{reason}\t{detail}\t{text}")
+    print(format_dead_letters(asyncio.run(_list()), args.width), end="")
     return 0
+
+
+def format_dead_letters(rows: list[tuple[Any, ...]], width: int = 120) -> str:
+    """Dead letters as tab-separated lines under a header; every text escaped (a payload is
+    whatever a client sent: it must not be able to drive the admin's terminal), times in
+    ISO 8601 UTC, payloads cut to `width` characters with their full size shown."""
+    lines = ["id\treceived (UTC)\ttopic\treason\tdetail\tbytes\tpayload"]
+    for id_, gw_ts, topic, reason, detail, payload in rows:
+        raw = bytes(payload)
+        when = datetime.fromtimestamp(int(gw_ts) / 1000, UTC).isoformat(timespec="milliseconds")
+        fields = (
+            str(id_),
+            when.replace("+00:00", "Z"),
+            escape_text(str(topic)),
+            escape_text(str(reason)),
+            escape_text(str(detail)),
+            str(len(raw)),
+            escape_payload(raw, width),
+        )
+        lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,18 +2,21 @@
 
 Owns the order "commit, then ack": acks for a batch are published only after `Buffer.store`
 returned, one `ack/<dev>` message per device per commit covering every seq made durable
-(new and duplicate alike), plus one refusal per device and reason for dead letters.
+(new and duplicate alike), plus one refusal per device and reason for dead letters. Each
+dead letter is logged as a WARNING, at most `DeadLetterLog.limit` lines per window, so a flood
+of bad messages cannot flood the log (the rest are counted in one summary line).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from gateway.buffer import Buffer
 from gateway.handoff import Handoff
-from gateway.model import Acks, Incoming, display_for
+from gateway.model import Acks, Incoming, Rejected, display_for, escape_payload, escape_text
 from stockwire.wire import ack_payload
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,65 @@ def publish_acks(
     return sent
 
 
+class DeadLetterLog:
+    """One WARNING per dead letter, at most `limit` per `window_s`; the rest are counted and
+    summed up in one line when the window ends."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        limit: int = 20,
+        window_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = logger
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._start = clock()
+        self._lines = 0
+        self.suppressed = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def warn(self, dead: Rejected) -> None:
+        now = self._clock()
+        if now - self._start >= self.window_s:
+            self.flush()
+        if self._lines < self.limit:
+            self._lines += 1
+            self._log.warning(
+                "dead letter from %s on %s: %s (%s); payload %s",
+                dead.dev or "?",
+                escape_text(dead.topic),
+                escape_text(dead.reason),
+                escape_text(dead.detail[:200]),
+                escape_payload(dead.raw, 80),
+            )
+            return
+        self.suppressed += 1
+        if self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop to wait on: the next warn() after the window sums up
+            delay = max(0.0, self._start + self.window_s - now)
+            self._timer = loop.call_later(delay, self.flush)
+
+    def flush(self) -> None:
+        """End the window: log how many were not logged in it, start a new one."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.suppressed:
+            self._log.warning(
+                "%d more dead letters in the last %.0f s were not logged "
+                "(see `stockwire gateway dead-letters`)",
+                self.suppressed,
+                self.window_s,
+            )
+        self._start, self._lines, self.suppressed = self._clock(), 0, 0
+
+
 class Committer:
     def __init__(
         self,
@@ -62,12 +124,14 @@ class Committer:
         self._local = local_devices
         self.commits = 0
         self.rows = 0
+        self.dead_log = DeadLetterLog(log)
 
     async def run(self) -> None:
         """Commit until the inbox is closed and drained."""
         while True:
             items = await self._inbox.take(self._max, self._wait)
             if not items:
+                self.dead_log.flush()
                 return
             await self.commit(items)
 
@@ -84,6 +148,8 @@ class Committer:
         self._inbox.release(len(items))
         self.commits += 1
         self.rows += len(items)
+        for dead in acks.dead_letters:
+            self.dead_log.warn(dead)
         try:
             publish_acks(acks, "stored", self._publish, self._local)
         except Exception:  # the scanner re-sends and gets the ack for its duplicate

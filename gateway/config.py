@@ -2,6 +2,12 @@
 
 Owns: the file format, defaults, and refusing a config that cannot work (missing site,
 both or neither dock source, a ledger token left empty). Built by `load()`, never at import.
+
+MQTT client id: the site's broker runs with `use_username_as_clientid true`
+(gateway/broker.py), so it replaces every client's id with its login; that way no other login
+can connect under the gateway's id and take over its persistent session. The gateway's client
+id therefore defaults to `[mqtt] username` (and `client_id` is only worth setting for a broker
+that is not ours); with no username it is `stockwire-<gateway_id>`.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ class MqttConfig:
     port: int = 1883
     username: str = ""
     password: str = ""
-    client_id: str = ""  # defaults to "stockwire-<gateway_id>"
+    client_id: str = ""  # defaults to the username (see the module doc), else stockwire-<id>
     keepalive_s: int = 30
     reconnect_min_s: float = 0.2
     reconnect_max_s: float = 30.0
@@ -48,6 +54,9 @@ class LedgerConfig:
     verify_tls: bool = True
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
+    # consecutive HTTP 500s for the same batch before it is split in halves; a single event
+    # that gets this many (while the ledger answers other batches) is refused `ledger error`
+    split_after: int = 3
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class GatewayConfig:
 
     @property
     def client_id(self) -> str:
-        return self.mqtt.client_id or f"stockwire-{self.gateway_id}"
+        return self.mqtt.client_id or self.mqtt.username or f"stockwire-{self.gateway_id}"
 
 
 def _section(cls: type, doc: Any, name: str) -> Any:
@@ -99,6 +108,8 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
     ledger = _section(LedgerConfig, doc.get("ledger"), "ledger")
     if ledger.url and not ledger.token:
         raise ConfigError("[ledger] token is required when url is set")
+    if ledger.split_after < 1:
+        raise ConfigError("[ledger] split_after must be at least 1")
     dock = None
     if "dock" in doc:
         dock = _section(DockConfig, doc["dock"], "dock")

@@ -66,8 +66,11 @@ class ReplaySource:
         except Exception:
             log.exception("dock replay source %s failed", self.path)
         finally:
-            with contextlib.suppress(RuntimeError):
-                asyncio.run_coroutine_threadsafe(self._queue.put(None), self._loop)
+            done = self._queue.put(None)
+            try:
+                asyncio.run_coroutine_threadsafe(done, self._loop)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                done.close()
 
     async def events(self) -> AsyncIterator[KeyEvent]:
         self._loop = asyncio.get_running_loop()

@@ -2,7 +2,9 @@
 status message to the committer, and publishes the acks.
 
 Owns the broker connection (fixed client id, clean_session=False, QoS1 subscriptions, reconnect
-with backoff) and backpressure: paho's network thread blocks in `Handoff.put` when the
+with backoff), `connected` (set only once the broker acknowledged the subscriptions: before
+the SUBACK a scan published to a fresh broker has no subscriber and is dropped) and
+backpressure: paho's network thread blocks in `Handoff.put` when the
 uncommitted queue is full, so it stops reading and the broker keeps the backlog. paho PUBACKs
 a message once the callback returns; the scan is safe anyway because the scanner keeps it in
 its outbox until our app-level `stored` ack, which goes out only after the commit.
@@ -30,8 +32,10 @@ class Intake:
         self._inbox = inbox
         self._site = config.site
         self._stopping = threading.Event()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # subscribed: the broker routes scans to us
+        self.connects = 0  # CONNACKs accepted; more than one means we reconnected
         self.received = 0
+        self._subscribe_mid: int | None = None
         m = config.mqtt
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -47,6 +51,7 @@ class Intake:
             max(1, round(m.reconnect_min_s)), max(1, round(m.reconnect_max_s))
         )
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._client = client
@@ -72,10 +77,21 @@ class Intake:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        self.connects += 1
         log.info("connected to the broker (session present: %s)", flags.session_present)
-        client.subscribe(
+        _, self._subscribe_mid = client.subscribe(
             [(topic(self._site, "scan", "+"), 1), (topic(self._site, "status", "+"), 1)]
         )
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reasons: list[mqtt.ReasonCode], properties: object) -> None:  # fmt: skip
+        if mid != self._subscribe_mid:
+            return
+        failed = [str(r) for r in reasons if r.is_failure]
+        if failed:
+            log.error("the broker refused our subscriptions (check the ACL): %s", failed)
+            return
+        log.info("subscribed to the site's scan and status topics")
         self.connected.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,

@@ -100,6 +100,7 @@ class Acks:
 
     ok: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     refused: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    dead_letters: list[Rejected] = field(default_factory=list)  # kept by this commit (to log)
 
     def add_ok(self, dev: str, seq: int) -> None:
         self.ok[dev].append(seq)
@@ -127,11 +128,36 @@ _DISPLAY = {
     "insufficient stock": "NOT IN STOCK",
     "no open transfer": "NO TRANSFER",
     "bad event": "BAD EVENT",
+    "seq reused": "SEQ REUSED - SEE ADMIN",
+    "ledger error": "LEDGER ERROR - SEE ADMIN",
 }
 
 
 def display_for(reason: str) -> str:
     return _DISPLAY.get(reason, reason.upper())[:32]
+
+
+def escape_text(text: str) -> str:
+    """`text` safe for a terminal or a log line: control, format (bidi) and other unprintable
+    characters and backslashes as Python escapes; bytes that were not UTF-8 as `\\xNN`."""
+    out = []
+    for ch in text:
+        if ch.isprintable() and ch != "\\":
+            out.append(ch)
+        elif "\udc80" <= ch <= "\udcff":  # an undecodable byte (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            out.append(repr(ch)[1:-1])
+    return "".join(out)
+
+
+def escape_payload(raw: bytes, limit: int = 120) -> str:
+    """A payload for humans: escaped (see `escape_text`), cut after `limit` characters with
+    an ellipsis and the full size."""
+    text = raw.decode("utf-8", "surrogateescape")
+    if len(text) <= limit:
+        return escape_text(text)
+    return f"{escape_text(text[:limit])}... ({len(raw)} bytes)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,26 @@
 """Real parts for the gateway's tests: a Mosquitto with the site's accounts, a loopback ledger,
 config files in tmp_path, an in-process gateway, and scanners that behave like the firmware
-(outbox kept until the `stored` ack, re-sent on a timer)."""
+(outbox kept until the `stored` ack, re-sent on a timer).
+
+Child processes (the broker, a gateway process) are started so that they die with the test
+process even when it is killed without running its fixtures' teardown (SIGKILL, or SIGTERM
+from a `timeout` wrapper), so no Mosquitto is left behind under /tmp/pytest-of-*.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
+import signal
 import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -37,9 +47,33 @@ def site() -> BrokerSite:
     return s
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL when the thread that started it ends."""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent is already gone
+        os._exit(1)
+
+
+class OwnedMosquitto(Mosquitto):
+    """The product's broker start, with the child tied to this (main-thread) test process."""
+
+    def start(self) -> None:
+        popen = subprocess.Popen
+
+        def owned(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+            return popen(*args, preexec_fn=die_with_parent, **kwargs)
+
+        with mock.patch("stockwire.processes.subprocess.Popen", owned):
+            super().start()
+
+
 @pytest.fixture
 def broker(tmp_path: Path, site: BrokerSite) -> Iterator[Mosquitto]:
-    with Mosquitto(tmp_path / "broker", site) as m:
+    with OwnedMosquitto(tmp_path / "broker", site) as m:
         yield m
 
 
@@ -55,7 +89,7 @@ def config_doc(tmp_path: Path, broker: Mosquitto, ledger: FakeLedger | None) -> 
         "site": SITE,
         "gateway_id": "gw-1",
         "mqtt": {"host": "127.0.0.1", "port": broker.port, "username": "gw-1",
-                 "password": "gw-secret", "client_id": "stockwire-gw-1"},
+                 "password": "gw-secret"},
         "buffer": {"path": str(tmp_path / "gateway.db")},
     }  # fmt: skip
     if ledger is not None:
@@ -118,7 +152,7 @@ async def gateway_factory() -> AsyncIterator[Any]:
 
 @pytest.fixture
 def make_config(tmp_path: Path, broker: Mosquitto) -> Any:
-    def make(ledger: FakeLedger | None = None, **sections: dict[str, Any]) -> GatewayConfig:
+    def make(ledger: FakeLedger | None = None, /, **sections: dict[str, Any]) -> GatewayConfig:
         doc = config_doc(tmp_path, broker, ledger)
         for name, values in sections.items():
             doc[name] = {**doc.get(name, {}), **values}

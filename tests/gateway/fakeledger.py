@@ -1,8 +1,10 @@
 """A real HTTP ledger on loopback that implements protocol §3 and records what it was sent.
 
 Books each event id once (later copies answer `duplicate`), refuses codes listed in
-`refuse`, and can be told to fail (`status`), to slow down (`delay`), to answer 429/503 with
-Retry-After, or to call `hook` while a request is held (to look at the gateway meanwhile).
+`refuse`, answers 500 to any batch holding an event id listed in `crash_on` (a ledger bug
+that one event triggers), and can be told to fail (`status`), to slow down (`delay`), to
+answer 429/503 with Retry-After, or to call `hook` while a request is held (to look at the
+gateway meanwhile).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class FakeLedger:
         self.retry_after: str | None = None
         self.delay = 0.0
         self.refuse: dict[str, str] = {}  # code -> reason
+        self.crash_on: set[str] = set()  # event ids ("dev:seq") whose batch gets a 500
         self.hook: Callable[[list[dict[str, Any]]], None] | None = None
         self.requests: list[tuple[float, int, list[str]]] = []  # (time, status, event ids)
         self.outcomes: dict[str, dict[str, Any]] = {}  # event id -> first result
@@ -86,6 +89,11 @@ class FakeLedger:
             time.sleep(self.delay)
         with self.lock:
             status = self.status
+            crashed = sorted(self.crash_on.intersection(ids))
+            if status == 200 and crashed:
+                self.requests.append((time.monotonic(), 500, ids))
+                detail = f"Traceback: KeyError 'sku' while booking {crashed[0]}"
+                return self._reply(h, 500, {"detail": detail}, {})
             if status != 200:
                 self.requests.append((time.monotonic(), status, ids))
                 headers = {"Retry-After": self.retry_after} if self.retry_after else {}

@@ -35,11 +35,18 @@ def test_a_config_file_loads_with_defaults_and_paths_relative_to_it(tmp_path: Pa
     path = tmp_path / "gateway.toml"
     path.write_text(EXAMPLE)
     config = load(path)
-    assert config.client_id == "stockwire-gw-1"
+    assert config.client_id == "gw-1"  # the broker makes every login's client id its username
     assert config.buffer.path == str(tmp_path / "gateway.db")
     assert (config.ledger.batch_max, config.ledger.batch_age_ms) == (500, 20.0)
     assert config.ledger.verify_tls is True
     assert config.dock is not None and config.dock.evdev_path == "/dev/input/event3"
+
+
+def test_the_client_id_defaults_to_the_mqtt_username_then_to_the_gateway_id() -> None:
+    base = {"site": "s", "gateway_id": "gw-1"}
+    assert parse({**base, "mqtt": {"username": "gw-login"}}).client_id == "gw-login"
+    assert parse(base).client_id == "stockwire-gw-1"
+    assert parse({**base, "mqtt": {"username": "u", "client_id": "c"}}).client_id == "c"
 
 
 @pytest.mark.parametrize(

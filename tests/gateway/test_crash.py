@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stockwire.processes import Mosquitto
-from tests.gateway.conftest import config_doc, db_rows, eventually, toml
+from tests.gateway.conftest import config_doc, db_rows, die_with_parent, eventually, toml
 from tests.gateway.fakeledger import FakeLedger
 
 ROOT = Path(__file__).parents[2]
@@ -24,7 +24,7 @@ def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "gateway", "run", "--config", str(config)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=die_with_parent,
         )  # fmt: skip
 
 

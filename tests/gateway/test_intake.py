@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from stockwire.wire import topic
-from tests.gateway.conftest import SITE, db_rows, eventually
+from tests.gateway.conftest import SITE, config_doc, db_rows, eventually, toml
+
+ROOT = Path(__file__).parents[2]
 
 
 async def test_a_scan_is_acked_only_after_it_is_committed(
@@ -94,3 +103,104 @@ async def test_status_messages_and_the_last_will_update_the_devices_table(
     await eventually(lambda: db_rows(db, query) == [(1, "0.1.0", 3900, -61, 4)])
     hs.client.publish(topic(SITE, "status", "hs-03"), b'{"online": false}', qos=1, retain=True)
     await eventually(lambda: db_rows(db, query) == [(0, "0.1.0", 3900, -61, 4)])
+
+
+async def test_a_reused_seq_with_different_content_is_refused_and_kept_in_dead_letters(
+    make_config: Any, gateway_factory: Any, scanners: Any, tmp_path: Path, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway")
+    await gateway_factory(make_config())
+    hs = scanners("hs-01")
+    first = hs.scan(7, code="1111", boot=3)
+    await hs.wait_for(lambda s: 7 in s.acked("stored"))
+    # a replaced scanner reusing the id restarts its seqs: same (dev, seq), another scan
+    reused = hs.scan(7, code="2222", mode="receive", boot=1)
+    await hs.wait_for(lambda s: 7 in s.acked("refused"))
+    assert [a for a in hs.acks if a["status"] == "refused"] == [
+        {"seqs": [[7, 7]], "status": "refused", "reason": "seq reused",
+         "display": "SEQ REUSED - SEE ADMIN"}
+    ]  # fmt: skip
+    assert not hs.outbox  # the scanner drops it; the admin replays it from the dead letters
+    db = tmp_path / "gateway.db"
+    assert db_rows(db, "SELECT seq, receptions, payload FROM scans") == [(7, 1, first)]
+    [(dead_topic, raw, reason, detail)] = db_rows(
+        db, "SELECT topic, payload, reason, detail FROM dead_letters"
+    )
+    assert (dead_topic, raw, reason) == (topic(SITE, "scan", "hs-01"), reused, "seq reused")
+    assert "code='1111' mode=pick boot=3" in detail
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("seq reused" in w and "hs-01" in w for w in warnings), warnings
+
+
+async def test_an_identical_redelivery_in_other_bytes_is_an_ordinary_duplicate(
+    make_config: Any, gateway_factory: Any, scanners: Any, tmp_path: Path
+) -> None:
+    await gateway_factory(make_config())
+    hs = scanners("hs-02")
+    first = hs.scan(9, code="5901234123457", boot=2)
+    await hs.wait_for(lambda s: 9 in s.acked("stored"))
+    same_event = orjson.dumps(orjson.loads(first), option=orjson.OPT_INDENT_2)
+    assert same_event != first
+    hs.send_raw(same_event, 9)
+    await hs.wait_for(lambda s: sum(a["seqs"] == [[9, 9]] for a in s.acks) == 2)
+    assert {a["status"] for a in hs.acks} == {"stored"}
+    db = tmp_path / "gateway.db"
+    assert db_rows(db, "SELECT seq, receptions, payload FROM scans") == [(9, 2, first)]
+    assert db_rows(db, "SELECT count(*) FROM dead_letters") == [(0,)]
+
+
+async def test_dead_letters_are_logged_escaped_and_a_flood_is_rate_limited(
+    make_config: Any, gateway_factory: Any, scanners: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway")
+    running = await gateway_factory(make_config())
+    dead_log = running.gw.committer.dead_log
+    dead_log.window_s = 1.0  # the product's window is 10 s; the rule is the same
+    hs = scanners("hs-03")
+    for n in range(100):
+        hs.send_raw(b"\x1b[2J\x1b[H owned " + str(n).encode())
+    await hs.wait_for(lambda s: len(s.acks) >= 1)
+
+    def lines(text: str) -> list[str]:
+        return [r.getMessage() for r in caplog.records if text in r.getMessage()]
+
+    await eventually(lambda: bool(lines("more dead letters")), timeout=5)
+    logged = lines("dead letter from")
+    assert len(logged) == dead_log.limit
+    assert "hs-03" in logged[0] and "invalid json" in logged[0]
+    assert "\\x1b[2J\\x1b[H owned" in logged[0]
+    assert not any("\x1b" in r.getMessage() for r in caplog.records)
+    [summary] = lines("more dead letters")
+    assert summary.startswith(f"{100 - dead_log.limit} more dead letters")
+
+
+async def test_the_dead_letters_command_prints_payloads_escaped_with_a_header_and_utc_times(
+    broker: Any, make_config: Any, gateway_factory: Any, scanners: Any, tmp_path: Path
+) -> None:
+    running = await gateway_factory(make_config())
+    hs = scanners("hs-01")
+    evil_payload = b"\x1b[2J\x1b[31mpwned\x07\tthe\xff end"
+    hs.send_raw(evil_payload)
+    hs.send_raw(b"[" + b"A" * 5000)
+    await hs.wait_for(lambda s: len([a for a in s.acks if a["status"] == "refused"]) == 2)
+    await running.stop()
+    config = tmp_path / "gateway.toml"
+    config.write_text(toml(config_doc(tmp_path, broker, None)))
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway", "gateway", "dead-letters", "--config", str(config)],
+        cwd=ROOT, capture_output=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout  # fmt: skip
+    assert b"\x1b" not in out and b"\x07" not in out
+    header, big, evil = out.decode("ascii").splitlines()
+    assert header.split("\t") == [
+        "id", "received (UTC)", "topic", "reason", "detail", "bytes", "payload"
+    ]  # fmt: skip
+    fields = evil.split("\t")
+    assert len(fields) == 7
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", fields[1])
+    assert abs(datetime.fromisoformat(fields[1]).timestamp() - time.time()) < 60
+    assert fields[3] == "invalid utf-8" and fields[5] == str(len(evil_payload))
+    assert fields[6] == "\\x1b[2J\\x1b[31mpwned\\x07\\tthe\\xff end"
+    big_fields = big.split("\t")
+    assert big_fields[5] == "5001"
+    assert big_fields[6].endswith("... (5001 bytes)") and len(big_fields[6]) < 200
