@@ -3,21 +3,24 @@ Nothing is created at import time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from server.barcodes.routes import router as barcodes_router
+from server.body_limit import BodyLimit
 from server.catalog.routes import router as catalog_router
 from server.channels.dispatcher import Dispatcher
 from server.channels.outbox import mark_touched
 from server.channels.routes import router as channels_router
 from server.counts.routes import router as counts_router
 from server.db.engine import Database
-from server.errors import LedgerError
+from server.errors import LedgerError, is_outage
 from server.ingest.routes import router as ingest_router
 from server.ledger.routes import router as ledger_router
 from server.locations.routes import router as locations_router
@@ -27,6 +30,9 @@ from server.quarantine.routes import router as quarantine_router
 from server.reports.reorder import evaluate
 from server.reports.routes import router as reports_router
 from server.settings import Settings
+from server.validation import jsonable
+
+log = logging.getLogger(__name__)
 
 
 def open_database(url: str) -> Database:
@@ -61,19 +67,31 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.db = db
     app.state.dispatcher = dispatcher
 
+    app.add_middleware(BodyLimit)
+
     @app.exception_handler(LedgerError)
     async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
         body = {
             "detail": f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
             "reason": exc.reason,
         }
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(jsonable(body, 2000), status_code=exc.status_code)
 
-    @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
-        # the database is locked past the busy timeout or unreachable: the gateway retries
-        body = {"detail": f"database unavailable: {exc.orig}", "reason": "unavailable"}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the errors echo the input, which may be NaN, a huge string or a lone surrogate
+        body = {"detail": jsonable(exc.errors()), "reason": "invalid request"}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_outage(exc):
+            # locked past the busy timeout or unreachable: the gateway retries
+            body = {"detail": f"database unavailable: {exc.orig}", "reason": "unavailable"}
+            return JSONResponse(jsonable(body, 500), status_code=503, headers={"Retry-After": "1"})
+        log.error("database error", exc_info=exc)
+        body = {"detail": f"database error: {type(exc.orig).__name__}", "reason": "internal error"}
+        return JSONResponse(body, status_code=500)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

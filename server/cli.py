@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from server.errors import SettingsError
+
+if TYPE_CHECKING:
+    from server.db.engine import Database
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -25,18 +29,104 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
+class CannotOpen(Exception):
+    """The --db argument names no ledger we can read; the message is one line for a human."""
+
+
+LEDGER_TABLES = ("skus", "gtins", "locations", "movements", "balances")
+
+
+def _url(arg: str) -> str:
+    """A database URL, or a path to an existing SQLite file; nothing is ever created."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if "://" not in arg:
+        path = Path(arg)
+        if not path.is_file():
+            raise CannotOpen(f"no such file: {arg} (give a path to a ledger or a database URL)")
+        return f"sqlite:///{path.resolve()}"
+    try:
+        url = make_url(arg)
+    except ArgumentError:
+        raise CannotOpen(f"not a database URL: {arg}") from None
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise CannotOpen(f"not a SQLite file: {arg}")
+        if not Path(url.database).is_file():
+            raise CannotOpen(f"no such file: {url.database}")
+    return arg
+
+
+def _open(arg: str) -> Database:
+    """The ledger named by --db, checked to be one (its tables exist) before it is used."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
     from server.db.engine import Database
+
+    url = _url(arg)
+    if "://" in arg:
+        arg = make_url(arg).render_as_string(hide_password=True)  # for the messages below
+    if url.startswith("sqlite"):
+        _sqlite_tables(str(make_url(url).database))
+    try:
+        db = Database(url)
+    except Exception as exc:  # an unsupported dialect, a missing driver
+        raise CannotOpen(f"cannot use {arg}: {_one_line(exc)}") from None
+    try:
+        with db.engine.connect() as conn:
+            missing = [t for t in LEDGER_TABLES if not inspect(conn).has_table(t)]
+    except Exception as exc:
+        db.dispose()
+        raise CannotOpen(f"cannot open {arg}: {_one_line(exc)}") from None
+    if missing:
+        db.dispose()
+        raise CannotOpen(f"not a Stockwire ledger: {arg} has no table {', '.join(missing)}")
+    return db
+
+
+def _sqlite_tables(path: str) -> None:
+    """Look inside a SQLite file read-only first: opening it as a ledger would set WAL mode."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CannotOpen(f"cannot open {path}: {_one_line(exc)}") from None
+    missing = [t for t in LEDGER_TABLES if t not in names]
+    if missing:
+        raise CannotOpen(f"not a Stockwire ledger: {path} has no table {', '.join(missing)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _check(args: argparse.Namespace) -> int:
     from server.ledger.check import check
 
-    db = Database(args.db)
+    try:
+        db = _open(args.db)
+    except CannotOpen as exc:
+        print(f"stockwire ledger check: {exc}", file=sys.stderr)
+        return 2
     try:
         with db.read() as conn:
             bad = check(conn)
+    except Exception as exc:
+        print(f"stockwire ledger check: cannot read {args.db}: {_one_line(exc)}", file=sys.stderr)
+        return 2
     finally:
         db.dispose()
     if bad:
-        print(f"{len(bad)} balance(s) differ from their movements:", file=sys.stderr)
+        print(f"{len(bad)} problem(s): balances that differ from their movements or impossible "
+              "values:", file=sys.stderr)  # fmt: skip
         for row in bad:
             print(f"  {row}", file=sys.stderr)
         return 1
@@ -57,12 +147,18 @@ def _explain(args: argparse.Namespace) -> int:
     args.code = _unescape(args.code)
 
     if args.db:
-        from server.db.engine import Database
-
-        db = Database(args.db)
+        try:
+            db = _open(args.db)
+        except CannotOpen as exc:
+            print(f"stockwire barcode explain: {exc}", file=sys.stderr)
+            return 2
         try:
             with db.read() as conn:
                 doc = explain(args.code, conn)
+        except Exception as exc:
+            print(f"stockwire barcode explain: cannot read {args.db}: {_one_line(exc)}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         finally:
             db.dispose()
     else:
@@ -72,8 +168,15 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         for key, value in doc.items():
             if value not in (None, ""):
-                print(f"{key:>8}: {value!r}" if key == "code" else f"{key:>8}: {value}")
+                print(f"{key:>8}: {_printable(key, value)}")
     return 0 if doc["ok"] else 1
+
+
+def _printable(key: str, value: Any) -> str:
+    """Codes and any text with control characters (GS, ESC, ...) shown escaped, never raw."""
+    if isinstance(value, str) and (key == "code" or not value.isprintable()):
+        return repr(value)
+    return str(value)
 
 
 def add_commands(commands: Any) -> None:
@@ -86,7 +189,7 @@ def add_commands(commands: Any) -> None:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(handler=_serve)
     chk = sub.add_parser("check", help="prove every balance equals the sum of its movements")
-    chk.add_argument("--db", required=True, help="database URL")
+    chk.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
     chk.set_defaults(handler=_check)
 
     barcode = commands.add_parser("barcode", help="barcode tools")
@@ -94,5 +197,5 @@ def add_commands(commands: Any) -> None:
     exp = bsub.add_parser("explain", help="what the ledger makes of a code")
     exp.add_argument("code")
     exp.add_argument("--json", action="store_true")
-    exp.add_argument("--db", help="database URL: also name the SKU")
+    exp.add_argument("--db", help="database URL or SQLite path: also name the SKU")
     exp.set_defaults(handler=_explain)

@@ -115,6 +115,12 @@ def _str(doc: Mapping[str, Any], key: str, limit: int, default: str | None = Non
         raise WireError(f"bad {key}", f"{key} must be a string, got {type(value).__name__}")
     if len(value) > limit:
         raise WireError(f"bad {key}", f"{key} longer than {limit} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WireError(f"bad {key}", f"{key} is not valid UTF-8 text: {exc.reason}") from None
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; other control characters are kept
+        raise WireError(f"bad {key}", f"{key} contains a NUL character (U+0000)")
     return value
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from server.barcodes.parse import BarcodeRefused, decode
+from server.barcodes.parse import BarcodeRefused, decode, sscc_refusal
 from server.barcodes.resolve import lookup
 
 
@@ -18,7 +18,8 @@ def explain(code: str, conn: Connection | None = None) -> dict[str, Any]:
         return doc | {"ok": False, "refused": exc.reason, "detail": exc.detail}
     doc |= {"ok": True, **decoded.to_json()}
     if decoded.gtin14 is None:
-        doc |= {"ok": False, "refused": "not a trade item", "detail": "an SSCC names a pallet"}
+        refusal = sscc_refusal(decoded.sscc)
+        doc |= {"ok": False, "refused": refusal.reason, "detail": refusal.detail}
     elif conn is not None:
         try:
             item = lookup(conn, decoded)

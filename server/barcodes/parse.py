@@ -6,6 +6,7 @@ only chooses among biip's interpretations and maps its errors to the protocol's 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -45,10 +46,43 @@ class Decoded:
         return doc
 
 
+_DATE_AIS = {"11", "12", "13", "15", "16", "17"}
+_AI_ERROR = re.compile(r"GS1 AI \((\d{2,4})\)")
+_CHECK_DIGIT = re.compile(r"check digit for '(\d+)': Expected (\d), got (\d)")
+_DIGITS = re.compile(r"got (\d+)\.")
+
+
+def sscc_refusal(sscc: str | None) -> BarcodeRefused:
+    """The one way an SSCC is described: it names a logistic unit, not a trade item."""
+    what = f"SSCC {sscc}" if sscc else "an SSCC"
+    return BarcodeRefused("not a trade item", f"{what} names a logistic unit (pallet or case)")
+
+
 def _refuse_gtin_error(error: str) -> BarcodeRefused:
+    """biip's GTIN error in words an admin reads (no patterns, no internals)."""
+    if found := _CHECK_DIGIT.search(error):
+        number, want, got = found.groups()
+        return BarcodeRefused(
+            "check digit", f"GTIN {number} has check digit {got}, {want} expected"
+        )
     if "check digit" in error.lower():
-        return BarcodeRefused("check digit", error)
-    return BarcodeRefused("not a valid GTIN", error)
+        return BarcodeRefused("check digit", "the GTIN's check digit is wrong")
+    if found := _DIGITS.search(error):
+        return BarcodeRefused(
+            "not a valid GTIN", f"{found.group(1)} digits: a GTIN has 8, 12, 13 or 14"
+        )
+    return BarcodeRefused("not a valid GTIN", "the digits are no GTIN")
+
+
+def _refuse_message_error(error: str) -> BarcodeRefused:
+    """biip's GS1 message error in words: which AI is malformed, never its regex."""
+    if found := _AI_ERROR.search(error):
+        ai = found.group(1)
+        what = "date" if ai in _DATE_AIS else "value"
+        return BarcodeRefused("unknown barcode", f"bad {what} in AI {ai}")
+    if "Application Identifier" in error:
+        return BarcodeRefused("unknown barcode", "no GS1 application identifier where one is due")
+    return BarcodeRefused("unknown barcode", "not a GS1 element string")
 
 
 def _from_message(message: GS1Message) -> Decoded:
@@ -57,23 +91,32 @@ def _from_message(message: GS1Message) -> Decoded:
         ai = element.ai.ai
         if ai in ("01", "02"):
             if element.gtin is None:
-                raise _refuse_gtin_error(element.gtin_error or f"bad GTIN {element.value}")
+                raise _refuse_gtin_error(element.gtin_error or "")
             fields["gtin14"] = element.gtin.as_gtin_14()
         elif ai == "00":
             if element.sscc is None:
-                raise BarcodeRefused("check digit", element.sscc_error or "bad SSCC")
+                sscc = element.value
+                raise BarcodeRefused("check digit", f"SSCC {sscc} has a wrong check digit")
             fields["sscc"] = element.sscc.value
         elif ai == "10":
             fields["lot"] = element.value
         elif ai == "17":
+            if element.date is None:
+                raise BarcodeRefused("unknown barcode", "bad date in AI 17")
             fields["expiry"] = element.date
         elif ai == "21":
             fields["serial"] = element.value
         elif ai == "37":
             fields["qty"] = int(element.value)
+            if fields["qty"] < 1:
+                raise BarcodeRefused("unknown barcode", "bad count in AI 37: 0 units")
     if "gtin14" not in fields and "sscc" not in fields:
-        raise BarcodeRefused("unknown barcode", "GS1 message without a GTIN or SSCC")
+        raise BarcodeRefused("unknown barcode", "a GS1 code without a GTIN or SSCC")
     return Decoded(**fields)
+
+
+def _names_item(message: GS1Message | None) -> bool:
+    return message is not None and any(e.ai.ai in ("01", "02") for e in message.element_strings)
 
 
 def decode(code: str) -> Decoded:
@@ -83,22 +126,29 @@ def decode(code: str) -> Decoded:
         raise BarcodeRefused("unknown barcode", "a scanner label, not an item")
     try:
         result = biip.parse(code)
-    except biip.ParseError as exc:
-        raise BarcodeRefused("unknown barcode", str(exc)) from exc
+    except Exception as exc:  # biip.ParseError, or an IndexError on a cut-off AIM prefix
+        raise BarcodeRefused("unknown barcode", "not a barcode the ledger can read") from exc
+    message = result.gs1_message
+    if _names_item(message):  # with or without an AIM prefix: lot, expiry, serial kept
+        assert message is not None
+        return _from_message(message)
     symbology = result.symbology_identifier
     is_gs1 = symbology is not None and symbology.gs1_symbology in _GS1_SYMBOLOGIES
-    if is_gs1 or (result.gtin is None and result.gs1_message is not None):
-        if result.gs1_message is None:
-            raise BarcodeRefused("unknown barcode", result.gs1_message_error or "not GS1")
-        return _from_message(result.gs1_message)
+    if is_gs1 or (result.gtin is None and message is not None):
+        if message is None:
+            raise _refuse_message_error(result.gs1_message_error or "")
+        return _from_message(message)
     if result.gtin is not None:
         return Decoded(gtin14=result.gtin.as_gtin_14())
     if result.sscc is not None:
         return Decoded(sscc=result.sscc.value)
     payload = code[3:] if symbology is not None else code
+    looks_gs1 = "\x1d" in payload or (payload[:2] in ("01", "02") and len(payload) > 14)
+    if looks_gs1 and result.gs1_message_error:  # an element string without an AIM prefix
+        raise _refuse_message_error(result.gs1_message_error)
     if payload.isdigit():
-        raise _refuse_gtin_error(result.gtin_error or "digits that are no GTIN")
-    raise BarcodeRefused("unknown barcode", f"not a GS1 code: {code!r}")
+        raise _refuse_gtin_error(result.gtin_error or "")
+    raise BarcodeRefused("unknown barcode", "not a GS1 code")
 
 
 def normalize_gtin(text: str) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from server.barcodes.parse import BarcodeRefused, Decoded, decode
+from server.barcodes.parse import BarcodeRefused, Decoded, decode, sscc_refusal
 from server.db.schema import gtins, skus
 
 
@@ -24,7 +24,7 @@ class Item:
 
 def lookup(conn: Connection, decoded: Decoded) -> Item:
     if decoded.gtin14 is None:
-        raise BarcodeRefused("not a trade item", f"SSCC {decoded.sscc} names a logistic unit")
+        raise sscc_refusal(decoded.sscc)
     row = conn.execute(
         select(skus.c.id, skus.c.sku, gtins.c.multiplier)
         .join(gtins, gtins.c.sku_id == skus.c.id)

@@ -10,23 +10,32 @@ from pydantic import BaseModel, Field
 
 from server.catalog import service
 from server.deps import Admin, DbDep
+from server.validation import (
+    Identifier,
+    IdentifierPath,
+    Multiplier,
+    Name,
+    Quantity,
+    Text,
+    UnitCost,
+)
 
 router = APIRouter(dependencies=Admin)
 
 
 class GtinBody(BaseModel):
-    gtin: str
-    multiplier: int = Field(1, ge=1)
+    gtin: Text
+    multiplier: Multiplier = 1
 
 
 class SkuBody(BaseModel):
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = ""
-    unit_cost: Decimal = Decimal("0")
-    reorder_point: int | None = None
-    reorder_qty: int | None = None
-    gtin: str | None = None  # shorthand for one each-level GTIN
-    gtins: list[GtinBody] = []
+    sku: Identifier
+    name: Name = ""
+    unit_cost: UnitCost = Decimal("0")
+    reorder_point: Quantity | None = None
+    reorder_qty: Quantity | None = None
+    gtin: Text | None = None  # shorthand for one each-level GTIN
+    gtins: list[GtinBody] = Field([], max_length=1000)
 
 
 @router.post("/v1/skus")
@@ -48,6 +57,6 @@ def get_skus(db: DbDep) -> dict[str, Any]:
 
 
 @router.post("/v1/skus/{sku}/gtins")
-def post_gtin(sku: str, body: GtinBody, db: DbDep) -> dict[str, Any]:
+def post_gtin(sku: IdentifierPath, body: GtinBody, db: DbDep) -> dict[str, Any]:
     with db.write() as conn:
         return service.add_gtin(conn, sku, body.gtin, body.multiplier)

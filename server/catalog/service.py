@@ -44,8 +44,13 @@ def add_gtin(conn: Connection, sku: str, gtin: str, multiplier: int = 1) -> dict
         raise Conflict("gtin in use", f"{gtin14} already names another SKU")
     if owner is None:
         conn.execute(gtins.insert().values(gtin14=gtin14, sku_id=sid, multiplier=multiplier))
-    else:
-        conn.execute(gtins.update().where(gtins.c.gtin14 == gtin14).values(multiplier=multiplier))
+        return get(conn, sku)
+    current = conn.execute(select(gtins.c.multiplier).where(gtins.c.gtin14 == gtin14)).scalar()
+    if current != multiplier:
+        raise Conflict(
+            "multiplier differs",
+            f"{gtin14} already stands for {current} unit(s) of {sku}, not {multiplier}",
+        )
     return get(conn, sku)
 
 

@@ -1,4 +1,6 @@
-"""`POST/GET /v1/channels` (admin)."""
+"""`POST/GET /v1/channels`, `PUT /v1/channels/{name}` (admin).
+
+POST creates a channel (409 if the name exists); PUT creates or replaces the named one."""
 
 from __future__ import annotations
 
@@ -9,25 +11,44 @@ from pydantic import BaseModel, Field
 
 from server.channels import service
 from server.deps import Admin, DbDep
+from server.errors import Refused
+from server.validation import Identifier, IdentifierPath, Quantity, Secret, Url
 
 router = APIRouter(dependencies=Admin)
 
 
-class ChannelBody(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+class ChannelSpec(BaseModel):
     kind: Literal["webhook"] = "webhook"
-    url: str
-    secret: str = Field(min_length=16)
-    safety_stock: int = Field(0, ge=0)
-    locations: Literal["all"] | list[str] = "all"
+    url: Url
+    secret: Secret
+    safety_stock: Quantity = 0
+    locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
+
+
+class ChannelBody(ChannelSpec):
+    name: Identifier
+
+
+class ChannelReplace(ChannelSpec):
+    name: Identifier | None = None  # optional in a PUT; must then equal the path's name
 
 
 @router.post("/v1/channels")
 def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
     with db.write() as conn:
-        return service.upsert(
-            conn, body.name, body.kind, body.url, body.secret, body.safety_stock, body.locations
-        )
+        return service.upsert(conn, body.name, *_spec(body), replace=False)
+
+
+@router.put("/v1/channels/{name}")
+def put_channel(name: IdentifierPath, body: ChannelReplace, db: DbDep) -> dict[str, Any]:
+    if body.name is not None and body.name != name:
+        raise Refused("name mismatch", f"the body names {body.name!r}, the path {name!r}")
+    with db.write() as conn:
+        return service.upsert(conn, name, *_spec(body), replace=True)
+
+
+def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:
+    return body.kind, body.url, body.secret, body.safety_stock, body.locations
 
 
 @router.get("/v1/channels")

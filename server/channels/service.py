@@ -23,7 +23,9 @@ def upsert(
     secret: str,
     safety_stock: int,
     scope: str | list[str],
+    replace: bool = True,
 ) -> dict[str, Any]:
+    """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
     if kind != "webhook":
         raise Conflict("unsupported channel", f"kind {kind!r}: only 'webhook' for now")
     if isinstance(scope, str) and scope != ALL:
@@ -42,6 +44,8 @@ def upsert(
     if existing is None:
         insert = channels.insert().values(name=name, failures=0, pushes=0, last_error="", **values)
         existing = conn.execute(insert.returning(channels.c.id)).scalar_one()
+    elif not replace:
+        raise Conflict("channel exists", f"{name!r}: use PUT /v1/channels/{name} to replace it")
     else:
         conn.execute(channels.update().where(channels.c.id == existing).values(**values))
     mark(conn, int(existing), list(conn.execute(select(skus.c.id)).scalars()))

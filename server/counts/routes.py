@@ -9,19 +9,20 @@ from pydantic import BaseModel, Field
 
 from server.counts import service, stocktake
 from server.deps import Admin, DbDep
+from server.validation import Identifier, IdentifierPath, Quantity
 
 router = APIRouter(dependencies=Admin)
 
 
 class StocktakeLine(BaseModel):
-    sku: str
-    loc: str
-    qty: int = Field(ge=0)
+    sku: Identifier
+    loc: Identifier
+    qty: Quantity
 
 
 class StocktakeBody(BaseModel):
-    ref: str = Field(min_length=1, max_length=64)
-    lines: list[StocktakeLine]
+    ref: Identifier
+    lines: list[StocktakeLine] = Field(max_length=100_000)
 
 
 @router.post("/v1/stocktakes")
@@ -31,13 +32,13 @@ def post_stocktake(body: StocktakeBody, db: DbDep) -> dict[str, Any]:
 
 
 @router.get("/v1/counts/{ref}")
-def get_count(ref: str, db: DbDep) -> dict[str, Any]:
+def get_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
         return service.get(conn, ref)
 
 
 @router.post("/v1/counts/{ref}/close")
-def close_count(ref: str, db: DbDep) -> dict[str, Any]:
+def close_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
     with db.write() as conn:
         booked = service.close_all(conn, ref)
         return {"ref": ref, "booked": booked, "count": service.get(conn, ref)}

@@ -14,6 +14,7 @@ from server.ledger.movements import Origin, move
 from server.locations import service as locations
 from server.locations.service import Loc
 from server.purchasing import service as purchasing
+from server.validation import MAX_QTY
 from stockwire.wire import ScanEvent
 
 
@@ -25,6 +26,8 @@ def book(conn: Connection, ev: ScanEvent, gateway_ts: int | None = None) -> None
         return
     item = resolve(conn, ev.code)
     qty = ev.qty * item.units
+    if qty > MAX_QTY:
+        raise Refused("bad event", f"{ev.qty} × {item.units} units = {qty}, above {MAX_QTY}")
     lot = item.lot or None
 
     def go(src: Loc, dst: Loc, lot: str | None, expiry: date | None = None) -> None:

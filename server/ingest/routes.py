@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.deps import Admin, DbDep, GatewayDep
 from server.ingest.service import list_events, process_batch
+from server.validation import EventStatus, IdentifierQuery, Limit
 
 router = APIRouter()
+MAX_BATCH_EVENTS = 10_000
 
 
 class BatchIn(BaseModel):
-    gateway: str
-    events: list[Any]  # validated one by one against stockwire.wire, so one bad event stays one
+    gateway: str = Field(max_length=64)
+    events: list[Any] = Field(
+        max_length=MAX_BATCH_EVENTS
+    )  # validated one by one against stockwire.wire, so one bad event stays one
 
 
 @router.post("/v1/scan-batches")
@@ -28,7 +32,10 @@ def post_batch(body: BatchIn, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
 
 @router.get("/v1/scan-events", dependencies=Admin)
 def get_events(
-    db: DbDep, dev: str | None = None, status: str | None = None, limit: int = 100
+    db: DbDep,
+    dev: IdentifierQuery = None,
+    status: EventStatus | None = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     with db.read() as conn:
-        return {"events": list_events(conn, dev, status, max(1, min(limit, 10_000)))}
+        return {"events": list_events(conn, dev, status, limit)}

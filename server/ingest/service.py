@@ -3,6 +3,7 @@ the event id `dev:seq` through the processed-events table (which keeps each outc
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -12,13 +13,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from server.db.engine import Database
 from server.db.schema import processed_events
 from server.db.sql import iso, now
-from server.errors import Refused
+from server.errors import Refused, describe, is_outage
 from server.ingest.booking import book
 from server.quarantine.service import keep
+from server.validation import storable
+from stockwire.wire import MAX_CODE_CHARS, ScanEvent, WireError, scan_event_from_doc
 from stockwire.wire import EventResult as Result
-from stockwire.wire import ScanEvent, WireError, scan_event_from_doc
 
 _RETRIES = 5
+MAX_TS = 2**63 - 1  # gw_ts, like the event's ts: ms since the epoch in a BIGINT
+CANNOT_BOOK = "cannot book"
+log = logging.getLogger(__name__)
 
 
 def _duplicate(conn: Connection, ev: ScanEvent) -> Result | None:
@@ -43,7 +48,7 @@ def _record(
             gateway=gateway,
             status=status,
             reason=reason,
-            detail=detail,
+            detail=storable(detail, 4000),
             mode=ev.mode,
             loc=ev.loc,
             ref=ev.ref,
@@ -54,16 +59,56 @@ def _record(
     )
 
 
+def _echo(doc: Any) -> tuple[str | None, int | None]:
+    """dev and seq of a malformed event for its result, when they can be echoed as sent."""
+    if not isinstance(doc, dict):
+        return None, None
+    dev, seq = doc.get("dev"), doc.get("seq")
+    if not isinstance(dev, str) or len(dev) > MAX_CODE_CHARS or not _utf8(dev):
+        dev = None
+    if isinstance(seq, bool) or not isinstance(seq, int) or not -(2**63) <= seq < 2**63:
+        seq = None
+    return dev, seq
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _gw_ts(doc: dict[str, Any]) -> int | None:
+    """The gateway's receive time: absent/null is allowed, anything else must be in range."""
+    value = doc.get("gw_ts")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WireError("bad gw_ts", f"gw_ts must be an integer, got {type(value).__name__}")
+    if not 0 <= value <= MAX_TS:
+        raise WireError("bad gw_ts", f"gw_ts={value} outside 0..{MAX_TS}")
+    return value
+
+
+def _unexpected(exc: Exception, ev: ScanEvent) -> Refused:
+    """Any other failure while booking one event refuses that event (it stays in the
+    quarantine for replay); only an outage or a deadlock fails the whole batch."""
+    if is_outage(exc) or (isinstance(exc, DBAPIError) and _is_retryable(exc)):
+        raise exc
+    log.error("cannot book %s", ev.event_id, exc_info=exc)
+    return Refused(CANNOT_BOOK, storable(describe(exc), 2000))
+
+
 def _one(conn: Connection, gateway: str, doc: Any) -> Result:
     try:
         ev = scan_event_from_doc(doc)
+        gw_ts = _gw_ts(doc)
     except WireError as exc:
-        detail = str(exc)
+        detail = storable(str(exc), 2000)
         keep(conn, doc, "bad event", detail, gateway)
-        dev, seq = (doc.get("dev"), doc.get("seq")) if isinstance(doc, dict) else (None, None)
+        dev, seq = _echo(doc)
         return Result(dev, seq, "refused", "bad event", detail)
-    gw_ts = doc.get("gw_ts")
-    gw_ts = gw_ts if isinstance(gw_ts, int) and not isinstance(gw_ts, bool) else None
     if (dup := _duplicate(conn, ev)) is not None:
         return dup
     savepoint = conn.begin_nested()
@@ -72,12 +117,17 @@ def _one(conn: Connection, gateway: str, doc: Any) -> Result:
         book(conn, ev, gw_ts)
         savepoint.commit()
         return Result(ev.dev, ev.seq, "booked")
-    except IntegrityError:
+    except IntegrityError as exc:
         savepoint.rollback()
-        return _duplicate(conn, ev) or Result(ev.dev, ev.seq, "duplicate")
+        if (dup := _duplicate(conn, ev)) is not None:
+            return dup
+        refusal = _unexpected(exc, ev)  # not our key: a constraint the booking broke
     except Refused as exc:
         savepoint.rollback()
         refusal = exc
+    except Exception as exc:
+        savepoint.rollback()
+        refusal = _unexpected(exc, ev)
     savepoint = conn.begin_nested()
     try:
         _record(conn, ev, gateway, "refused", refusal.reason, refusal.detail)

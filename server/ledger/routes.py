@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from server.deps import Admin, DbDep
 from server.ledger.stock import rows
+from server.validation import IdentifierQuery
 
 router = APIRouter(dependencies=Admin)
 
@@ -15,8 +16,8 @@ router = APIRouter(dependencies=Admin)
 @router.get("/v1/stock")
 def get_stock(
     db: DbDep,
-    sku: str | None = None,
-    loc: str | None = None,
+    sku: IdentifierQuery = None,
+    loc: IdentifierQuery = None,
     virtual: bool = False,
     zero: bool = False,
 ) -> dict[str, Any]:

@@ -9,13 +9,14 @@ from pydantic import BaseModel
 
 from server.deps import Admin, DbDep
 from server.locations import service
+from server.validation import Identifier
 
 router = APIRouter(dependencies=Admin)
 
 
 class LocationBody(BaseModel):
-    code: str
-    parent: str | None = None
+    code: Identifier
+    parent: Identifier | None = None
 
 
 @router.post("/v1/locations")

@@ -73,8 +73,14 @@ def transit(conn: Connection, ref: str, create: bool) -> Loc | None:
 
 
 def upsert(conn: Connection, code: str, parent: str | None) -> dict[str, Any]:
-    if not _CODE.match(code) or code in VIRTUAL:
-        raise Conflict("bad location", f"{code!r} is reserved or not a valid code")
+    if code in VIRTUAL:
+        raise Conflict("bad location", f"{code!r} is reserved for a virtual location")
+    if not _CODE.match(code):
+        raise Refused(
+            "bad location",
+            f"{code!r}: a location code is 1-64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit",
+        )
     parent_id = None
     if parent:
         parent_id = real(conn, parent).id

@@ -10,19 +10,20 @@ from pydantic import BaseModel, Field
 
 from server.deps import Admin, DbDep
 from server.purchasing import service
+from server.validation import Identifier, IdentifierPath, OrderQty, UnitCost
 
 router = APIRouter(dependencies=Admin)
 
 
 class PoLine(BaseModel):
-    sku: str
-    qty: int = Field(ge=1)
-    unit_cost: Decimal = Decimal("0")
+    sku: Identifier
+    qty: OrderQty
+    unit_cost: UnitCost = Decimal("0")
 
 
 class PoBody(BaseModel):
-    ref: str = Field(min_length=1, max_length=64)
-    lines: list[PoLine] = Field(min_length=1)
+    ref: Identifier
+    lines: list[PoLine] = Field(min_length=1, max_length=100_000)
 
 
 @router.post("/v1/purchase-orders")
@@ -32,6 +33,6 @@ def post_po(body: PoBody, db: DbDep) -> dict[str, Any]:
 
 
 @router.get("/v1/purchase-orders/{ref}")
-def get_po(ref: str, db: DbDep) -> dict[str, Any]:
+def get_po(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
         return service.get(conn, ref)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import orjson
@@ -10,9 +12,33 @@ from sqlalchemy import Connection, select
 from server.db.engine import Database
 from server.db.schema import processed_events, quarantine
 from server.db.sql import iso, now
-from server.errors import Conflict, NotFound, Refused
+from server.errors import Conflict, NotFound, Refused, describe, is_outage
 from server.ingest.booking import book
+from server.validation import storable
 from stockwire.wire import ScanEvent
+
+log = logging.getLogger(__name__)
+
+
+def _raw(doc: Any) -> str:
+    """The event as received, as JSON text; never fails (huge ints, lone surrogates, NaN)."""
+    if doc is None:
+        return ""
+    try:
+        return orjson.dumps(doc, default=str).decode()
+    except TypeError:  # orjson.JSONEncodeError: an int beyond 64 bits, a lone surrogate, ...
+        return json.dumps(doc, default=str)  # ASCII: surrogates and NUL escaped
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """A string field of a malformed event as far as a column can hold it, else None."""
+    return storable(value, limit) if isinstance(value, str) else None
+
+
+def _bigint(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        return None
+    return value
 
 
 def keep(
@@ -23,8 +49,9 @@ def keep(
     gateway: str = "",
     event: ScanEvent | None = None,
 ) -> int:
-    raw = orjson.dumps(doc, default=str).decode() if doc is not None else ""
-    values: dict[str, Any] = {"raw": raw, "reason": reason, "detail": detail, "gateway": gateway}
+    detail = _text(detail, 4000) or ""
+    values: dict[str, Any] = {"raw": _raw(doc), "reason": reason, "detail": detail}
+    values["gateway"] = gateway
     if event is not None:
         values |= {
             "event_id": event.event_id,
@@ -39,13 +66,13 @@ def keep(
             "device_ts": event.ts or None,
         }
     elif isinstance(doc, dict):
-        for key in ("dev", "code", "mode", "loc", "ref"):
-            if isinstance(doc.get(key), str):
-                values[key] = doc[key][:1024]
-        if isinstance(doc.get("seq"), int) and not isinstance(doc.get("seq"), bool):
-            values["seq"] = doc["seq"]
-    if isinstance(doc, dict) and isinstance(doc.get("gw_ts"), int):
-        values["gateway_ts"] = doc["gw_ts"]
+        for key, limit in (("dev", 64), ("code", 1024), ("mode", 32), ("loc", 64), ("ref", 64)):
+            if (text := _text(doc.get(key), limit)) is not None:
+                values[key] = text
+        if (seq := _bigint(doc.get("seq"))) is not None:
+            values["seq"] = seq
+    if isinstance(doc, dict) and (gw_ts := _bigint(doc.get("gw_ts"))) is not None:
+        values["gateway_ts"] = gw_ts
     insert = quarantine.insert().values(created_at=now(), status="open", attempts=1, **values)
     return int(conn.execute(insert.returning(quarantine.c.id)).scalar_one())
 
@@ -104,8 +131,13 @@ def replay(db: Database, qid: int) -> dict[str, Any]:
         savepoint = conn.begin_nested()
         try:
             book(conn, event, row.gateway_ts)
-        except Refused as exc:
+        except Exception as exc:
             savepoint.rollback()
+            if not isinstance(exc, Refused):
+                if is_outage(exc):
+                    raise
+                log.error("cannot book quarantine entry %s", qid, exc_info=exc)
+                exc = Refused("cannot book", storable(describe(exc), 2000))
             conn.execute(
                 entry.values(reason=exc.reason, detail=exc.detail, attempts=row.attempts + 1)
             )

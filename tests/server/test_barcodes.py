@@ -70,3 +70,33 @@ def test_codes_that_are_no_known_trade_item_are_refused_for_booking(
     api.seed()
     result = api.scan("hs-01", code, "receive", "WH1-A-01")
     assert (result["status"], result["reason"]) == ("refused", reason)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "detail"),
+    [
+        ("]C1010950600013435217271331", "unknown barcode", "bad date in AI 17"),
+        ("0109506000134352\x1d17271331", "unknown barcode", "bad date in AI 17"),
+        ("]C1010950600013435221\x01", "unknown barcode", "bad value in AI 21"),
+        ("]C10109506000134352370", "unknown barcode", "bad count in AI 37: 0 units"),
+        ("]C10109506000134353", "check digit", "GTIN 09506000134353 has check digit 3, 2 expected"),
+        ("36000291452", "not a valid GTIN", "11 digits: a GTIN has 8, 12, 13 or 14"),
+        ("]", "unknown barcode", "not a barcode the ledger can read"),
+        ("]C100106141411234567897", "not a trade item",
+         "SSCC 106141411234567897 names a logistic unit (pallet or case)"),
+    ],
+)  # fmt: skip
+def test_refusals_are_told_in_plain_words(code: str, reason: str, detail: str) -> None:
+    doc = explain(code)
+    assert (doc["ok"], doc["refused"], doc["detail"]) == (False, reason, detail)
+
+
+def test_no_refusal_shows_a_pattern_and_an_sscc_is_described_one_way(api: Api) -> None:
+    for case in CASES:
+        detail = explain(case["code"]).get("detail") or ""
+        assert not any(mark in detail for mark in ("^", "(?", "\\d", "Failed")), detail
+    api.seed()
+    sscc = "]C100106141411234567897"
+    via_scan = api.scan("hs-01", sscc, "receive", "WH1-A-01")["detail"]
+    assert via_scan == explain(sscc)["detail"] == api.get("/v1/barcodes/explain", code=sscc)[
+        "detail"]  # fmt: skip

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from server.cli import add_commands
 from tests.server.support import Api
@@ -53,3 +56,79 @@ def test_barcode_explain_names_the_sku_with_a_database(
     assert json.loads(capsys.readouterr().out)["sku"] == "PHC-01"
     assert run(["barcode", "explain", "4006381333931", "--json", "--db", db_url]) == 1
     assert json.loads(capsys.readouterr().out)["refused"] == "unknown barcode"
+
+
+def test_ledger_check_accepts_a_plain_path_to_a_sqlite_ledger(
+    api: Api, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("a plain path names a SQLite file")
+    api.seed()
+    path = db_url.removeprefix("sqlite:///")
+    assert run(["ledger", "check", "--db", path]) == 0
+    assert "ok:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("form", ["path", "url"])
+def test_ledger_check_of_a_missing_sqlite_file_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    missing = tmp_path / "nope.db"
+    arg = str(missing) if form == "path" else f"sqlite:///{missing}"
+    for argv in (["ledger", "check", "--db", arg], ["barcode", "explain", "x", "--db", arg]):
+        assert run(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no such file" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ledger_check_of_a_file_that_is_no_ledger_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a valid, empty SQLite file
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a database at all\n" * 100)
+    for arg, says in ((str(empty), "not a Stockwire ledger"), (str(text_file), "cannot open")):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        assert run(["ledger", "check", "--db", arg]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err
+        assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -wal, no tables
+    assert run(["ledger", "check", "--db", "mysql://h/db"]) == 2
+    assert "unsupported database" in capsys.readouterr().err
+
+
+def test_ledger_check_of_a_database_that_does_not_exist_says_so(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("the SQLite forms are covered above")
+    url = make_url(db_url).set(database="sw_no_such_database", query={})
+    assert run(["ledger", "check", "--db", url.render_as_string(hide_password=False)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot open" in err[0] and "sw_no_such_database" in err[0]
+
+
+def test_ledger_check_reports_impossible_values_instead_of_crashing(
+    api: Api, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.seed()
+    api.scan("dock", "5901234123457", "receive", "WH1-A-01", qty=5)
+    api.scan("dock", "5901234123457", "receive", "WH1-A-01", qty=2)
+    db = api.client.app.state.db  # type: ignore[attr-defined]
+    with db.write(notify=False) as conn:
+        conn.execute(text("UPDATE movements SET qty = -5"))
+        conn.execute(text("UPDATE balances SET on_hand = -7 WHERE on_hand = 7"))
+    assert run(["ledger", "check", "--db", db_url]) == 1
+    err = capsys.readouterr().err
+    assert "qty -5 (a movement moves 1 or more units)" in err
+    assert "on_hand -7: stock here cannot go below 0" in err
+    if db_url.startswith("sqlite"):  # SQLite keeps whatever it is given
+        with db.write(notify=False) as conn:
+            conn.execute(text("UPDATE balances SET on_hand = 'lots' WHERE on_hand = -7"))
+            conn.execute(text(f"UPDATE movements SET qty = {2**62}"))  # SQL SUM overflows
+        assert run(["ledger", "check", "--db", db_url]) == 1
+        err = capsys.readouterr().err
+        assert "on_hand 'lots' is not a whole number" in err
+        assert f"PHC-01 at WH1-A-01: balance 0, movements say {2**63}" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stockwire.wire import (
@@ -12,6 +14,7 @@ from stockwire.wire import (
     decode_scan,
     encode_scan,
     parse_topic,
+    scan_event_from_doc,
     seq_ranges,
     topic,
 )
@@ -79,3 +82,33 @@ def test_topics_round_trip_and_foreign_topics_are_refused() -> None:
 
 def test_the_event_id_is_device_and_sequence() -> None:
     assert ScanEvent(dev="dock-1", seq=7, code="x", mode="receive").event_id == "dock-1:7"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"code": "\ud800"}, "bad code"),
+        ({"code": "0109\x00506000134352"}, "bad code"),
+        ({"loc": "WH1\udfff"}, "bad loc"),
+        ({"ref": "PO\x00"}, "bad ref"),
+        ({"sym": "]C\ud83d"}, "bad sym"),
+        ({"seq": 10**20}, "bad seq"),
+        ({"ts": 10**30}, "bad ts"),
+        ({"boot": 10**30}, "bad boot"),
+    ],
+)
+def test_text_that_is_not_utf8_or_holds_nul_and_numbers_out_of_range_are_refused(
+    extra: dict[str, Any], reason: str
+) -> None:
+    doc = {"dev": "hs-07", "seq": 1, "code": "5901234123457", "mode": "pick"} | extra
+    with pytest.raises(WireError) as caught:
+        scan_event_from_doc(doc)
+    assert caught.value.reason == reason
+
+
+def test_other_control_characters_in_a_code_are_kept_raw() -> None:
+    code = "]C1010950600013435210AB\x1d17271231\x01\x1b\x7f"
+    doc = {"dev": "hs-07", "seq": 1, "code": code, "mode": "pick"}
+    event = scan_event_from_doc(doc)
+    assert event.code == code
+    assert decode_scan(encode_scan(event)) == event
