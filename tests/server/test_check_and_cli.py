@@ -58,11 +58,10 @@ def test_barcode_explain_names_the_sku_with_a_database(
     assert json.loads(capsys.readouterr().out)["refused"] == "unknown barcode"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_ledger_check_accepts_a_plain_path_to_a_sqlite_ledger(
     api: Api, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("a plain path names a SQLite file")
     api.seed()
     path = db_url.removeprefix("sqlite:///")
     assert run(["ledger", "check", "--db", path]) == 0
@@ -99,11 +98,10 @@ def test_ledger_check_of_a_file_that_is_no_ledger_says_so(
     assert "unsupported database" in capsys.readouterr().err
 
 
-def test_ledger_check_of_a_database_that_does_not_exist_says_so(
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_ledger_check_of_a_postgresql_database_that_does_not_exist_says_so(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if db_url.startswith("sqlite"):
-        pytest.skip("the SQLite forms are covered above")
     url = make_url(db_url).set(database="sw_no_such_database", query={})
     assert run(["ledger", "check", "--db", url.render_as_string(hide_password=False)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
