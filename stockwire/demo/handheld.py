@@ -18,6 +18,9 @@ from stockwire import firmware
 from stockwire.files import write_private
 from stockwire.processes import stop_process
 
+_READ_ATTEMPTS = 3
+_ERROR_GRACE_S = 0.5
+
 
 class Handheld:
     """A firmware process reading barcodes from its feed and publishing to the broker."""
@@ -94,11 +97,42 @@ class Handheld:
             time.sleep(0.02)
 
     def read(self, *codes: str) -> None:
-        """The worker aims and pulls the trigger once per code; the engine sends it + CR."""
+        """The worker aims, pulls the trigger and listens for the beep, one code at a time.
+
+        The engine sends the code + CR. A read the scanner refuses (its error beep, e.g. when
+        it is short of memory) was not taken, so the worker reads it again, as on the floor.
+        """
         if self._feed_fd is None:
             self._feed_fd = os.open(self.feed, os.O_WRONLY)
         for code in codes:
-            os.write(self._feed_fd, code.encode() + b"\r")
+            for _attempt in range(_READ_ATTEMPTS):
+                mark = len(self.lines)
+                os.write(self._feed_fd, code.encode() + b"\r")
+                if self._outcome(mark) != "LOCAL-ERROR":
+                    break
+                time.sleep(0.05)
+            else:
+                raise RuntimeError(f"{self.dev}: {code!r} refused {_READ_ATTEMPTS} times")
+
+    def _outcome(self, mark: int, timeout: float = 15.0) -> str:
+        """TAKEN or LABEL for the read just made, or LOCAL-ERROR if only an error followed it."""
+        deadline = time.monotonic() + timeout
+        error_seen_at: float | None = None
+        while True:
+            with self._lock:
+                fresh = self.lines[mark:]
+            if any(line.startswith(("TAKEN ", "LABEL ")) for line in fresh):
+                return "TAKEN"
+            now = time.monotonic()
+            if error_seen_at is None and any(line.startswith("LOCAL-ERROR") for line in fresh):
+                error_seen_at = now
+            if error_seen_at is not None and now - error_seen_at > _ERROR_GRACE_S:
+                return "LOCAL-ERROR"  # another task's error would have been followed by ours
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.dev} firmware exited: see {self.dir / 'firmware.log'}")
+            if now > deadline:
+                raise TimeoutError(f"{self.dev}: no beep within {timeout}s of reading a code")
+            time.sleep(0.002)
 
     def stop(self) -> None:
         if self._feed_fd is not None:

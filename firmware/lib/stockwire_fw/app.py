@@ -91,7 +91,13 @@ class Scanner:
         except (OSError, OutboxFull, ValueError) as e:
             hal.signal("error", "not stored: %s" % (e,))
             return None
-        hal.signal("taken", seq)
+        # The scan is durable now: the worker must hear "taken" (never "bad", which would make
+        # them scan it again and book it twice), so a signal that runs out of memory is retried.
+        try:
+            hal.signal("taken", seq)
+        except MemoryError:
+            gc.collect()
+            hal.signal("taken", seq)
         self._wake.set()
         return seq
 
