@@ -248,10 +248,12 @@ class Buffer:
 
 def _seq_reused(scan: Scan, stored: ScanEvent) -> Rejected:
     e = scan.event
-    detail = (
-        f"{e.dev}:{e.seq} is held as code={stored.code[:64]!r} mode={stored.mode} "
-        f"boot={stored.boot}; this copy has code={e.code[:64]!r} mode={e.mode} boot={e.boot}"
-    )
+    differ = [
+        f"{name} {getattr(stored, name)!r:.64} held, {getattr(e, name)!r:.64} in this copy"
+        for name in ScanEvent.__dataclass_fields__
+        if getattr(stored, name) != getattr(e, name)
+    ]
+    detail = f"{e.dev}:{e.seq} is already held with other content: " + "; ".join(differ)
     return Rejected(scan.topic, scan.raw, "seq reused", detail, scan.gw_ts, e.dev, e.seq)
 
 

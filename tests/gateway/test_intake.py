@@ -127,7 +127,10 @@ async def test_a_reused_seq_with_different_content_is_refused_and_kept_in_dead_l
         db, "SELECT topic, payload, reason, detail FROM dead_letters"
     )
     assert (dead_topic, raw, reason) == (topic(SITE, "scan", "hs-01"), reused, "seq reused")
-    assert "code='1111' mode=pick boot=3" in detail
+    # the detail names every field that differs, with both values
+    assert "code '1111' held, '2222' in this copy" in detail
+    assert "mode 'pick' held, 'receive' in this copy" in detail
+    assert "boot 3 held, 1 in this copy" in detail
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("seq reused" in w and "hs-01" in w for w in warnings), warnings
 
