@@ -188,9 +188,12 @@ SMOKE_READS += [b"x" * 1000, b"y" * 1100, b"SW:CLOSE", b"5901234123457"]
 SMOKE_SCANS = 22  # the items above (the 1100-byte read is refused: too long)
 
 
-def smoke(tree: Path, heap: str) -> str | None:
-    """Run the scenario on `tree` with `heap`; None if every scan was taken and stored with no
-    local out-of-memory, else what went wrong."""
+def smoke(tree: Path, heap: str, oom_fails: bool = True) -> str | None:
+    """Run the scenario on `tree` with `heap`; None if every scan was taken and stored (and,
+    with `oom_fails`, the scanner never ran out of memory), else what went wrong.
+
+    Without `oom_fails` an out-of-memory is tolerated where the firmware recovers from it (a
+    send that failed is retried from the outbox): what must hold is that nothing is lost."""
     broker = _Broker()
     broker.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,7 +229,7 @@ def smoke(tree: Path, heap: str) -> str | None:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and proc.poll() is None:
                 now = list(lines)
-                if any("out of memory" in x or "Error" in x for x in now):
+                if oom_fails and any("out of memory" in x or "Error" in x for x in now):
                     break  # no need to wait: this heap is too small
                 if sum(1 for x in now if x.startswith("STORED")) >= SMOKE_SCANS:
                     time.sleep(1.2)  # a heartbeat more
@@ -240,9 +243,11 @@ def smoke(tree: Path, heap: str) -> str | None:
         taken = [x for x in lines if x.startswith("TAKEN")]
         stored = [x for x in lines if x.startswith("STORED")]
         oom = [x for x in lines if "out of memory" in x or "MemoryError" in x]
-        if len(taken) != SMOKE_SCANS or len(stored) < SMOKE_SCANS or oom:
+        if len(taken) != SMOKE_SCANS or len(stored) < SMOKE_SCANS or (oom and oom_fails):
             tail = "\n".join(lines[-8:])
             return f"taken {len(taken)}, stored {len(stored)}, oom {len(oom)}:\n{tail}"
+        if oom:
+            print(f"  (recovered from {len(oom)} out-of-memory: {'; '.join(oom)})")
         return None
 
 
@@ -252,13 +257,16 @@ def check_tree(tree: Path) -> bool:
         print("built tree: an import failed")
         return False
     print(f"built tree: all modules imported, heap {HEAP}: {heap[0]} B used, {heap[1]} B free")
-    failure = smoke(tree, firmware.HEAP)
+    failure = smoke(tree, firmware.HEAP, oom_fails=False)
     if failure:
         print(f"smoke scenario at {firmware.HEAP}: FAILED, {failure}")
         return False
     print(f"smoke scenario at {firmware.HEAP}: ok ({SMOKE_SCANS} scans taken and stored)")
     smallest = next((h for h in SMOKE_HEAPS if smoke(tree, h) is None), None)
-    print(f"smallest heap the smoke scenario runs in: {smallest or 'none of ' + str(SMOKE_HEAPS)}")
+    print(
+        "smallest heap the smoke scenario runs in without running out of memory: "
+        f"{smallest or 'none of ' + str(SMOKE_HEAPS)}"
+    )
     return True
 
 

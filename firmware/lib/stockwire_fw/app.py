@@ -20,12 +20,16 @@ import asyncio
 import gc
 import time
 
+from micropython import const
+
 from . import VERSION
 from .event import OFFLINE, decode_ack, encode_scan, encode_status
 from .labels import ERROR, EVENT, Labels
 from .mqtt import Client, MQTTError
 from .outbox import OutboxFull
 from .retry import backoff_ms
+
+_BIG_CODE = const(256)
 
 
 class Scanner:
@@ -156,6 +160,8 @@ class Scanner:
                         break
                     seq, boot, ts, qty, mode, code, loc, ref = ob.load(nxt[1])
                     sym = code[:3] if len(code) >= 3 and code[0] == "]" else ""
+                    if len(code) > _BIG_CODE:  # a long code needs ~3 copies of itself in a row:
+                        gc.collect()  # collect first rather than fail on a fragmented heap
                     payload = encode_scan(self.dev, seq, boot, ts, code, sym, mode, qty, loc, ref)
                     code = loc = ref = None
                     t0 = time.ticks_ms()
