@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import getpass
 import hashlib
-import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stockwire.files import write_private
 from stockwire.wire import TOPIC_ROOT, valid_name
 
 _ITERATIONS = 101  # mosquitto_passwd's own default for $7$
@@ -110,8 +110,8 @@ def write_broker_config(
     data.mkdir(exist_ok=True)
     passwd = directory / "passwd"
     acl = directory / "acl"
-    _write_private(passwd, site.passwd())
-    _write_private(acl, site.acl())
+    write_private(passwd, site.passwd())
+    write_private(acl, site.acl())
     conf = directory / "mosquitto.conf"
     conf.write_text(
         "\n".join(
@@ -139,11 +139,3 @@ def write_broker_config(
         )
     )
     return conf
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
