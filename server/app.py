@@ -20,6 +20,7 @@ from server.channels.outbox import mark_touched
 from server.channels.routes import router as channels_router
 from server.counts.routes import router as counts_router
 from server.db.engine import Database
+from server.db.migrate import upgrade
 from server.errors import LedgerError, is_outage
 from server.ingest.routes import router as ingest_router
 from server.ledger.routes import router as ledger_router
@@ -35,32 +36,43 @@ from server.validation import jsonable
 log = logging.getLogger(__name__)
 
 
-def open_database(url: str) -> Database:
-    """A ready database: tables created if missing, virtual locations present, and the
-    in-transaction hooks (channel outbox marks, reorder alerts) registered."""
+def ledger_database(url: str) -> Database:
+    """The ledger's Database with its in-transaction hooks (channel outbox marks, reorder
+    alerts) registered; `await prepare(db)` before first use."""
     db = Database(url)
-    db.create_schema()
-    with db.write(notify=False) as conn:
-        ensure_virtual(conn)
     db.before_commit(mark_touched)
     db.before_commit(lambda conn, touched: evaluate(conn, {sku for sku, _ in touched}))
     return db
 
 
+async def prepare(db: Database) -> None:
+    """Schema migrated to the newest revision and the virtual locations present."""
+    await upgrade(db)
+    await db.write_quietly(ensure_virtual)
+
+
+async def open_database(url: str) -> Database:
+    """A ready ledger database (migrated, hooks registered)."""
+    db = ledger_database(url)
+    await prepare(db)
+    return db
+
+
 def create_app(settings: Settings) -> FastAPI:
-    db = open_database(settings.db_url)
+    db = ledger_database(settings.db_url)
     dispatcher = Dispatcher(db, settings.push_timeout_s, settings.push_poll_s)
     db.on_commit(dispatcher.wake)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await prepare(db)
         if settings.dispatcher:
             dispatcher.start()
         try:
             yield
         finally:
-            dispatcher.stop()
-            db.dispose()
+            await dispatcher.stop()
+            await db.dispose()
 
     app = FastAPI(title="Stockwire ledger", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -94,9 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(body, status_code=500)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        with db.read() as conn:
-            conn.exec_driver_sql("SELECT 1")
+    async def healthz() -> dict[str, str]:
+        await db.read(lambda conn: conn.exec_driver_sql("SELECT 1"))
         return {"status": "ok"}
 
     for router in (

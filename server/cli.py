@@ -1,8 +1,9 @@
-"""Command-line sub-commands of the ledger: `ledger serve`, `ledger check`, `barcode explain`."""
+"""The ledger's command-line: `ledger serve|check|migrate|token` and `barcode explain`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -36,13 +37,15 @@ class CannotOpen(Exception):
 LEDGER_TABLES = ("skus", "gtins", "locations", "movements", "balances")
 
 
-def _url(arg: str) -> str:
-    """A database URL, or a path to an existing SQLite file; nothing is ever created."""
+def _url(arg: str, create: bool = False) -> str:
+    """A database URL, or a path to a SQLite file; nothing is created unless `create`."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     if "://" not in arg:
         path = Path(arg)
+        if create:
+            return f"sqlite:///{path.resolve()}"
         if not path.is_file():
             raise CannotOpen(f"no such file: {arg} (give a path to a ledger or a database URL)")
         return f"sqlite:///{path.resolve()}"
@@ -53,35 +56,38 @@ def _url(arg: str) -> str:
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
             raise CannotOpen(f"not a SQLite file: {arg}")
-        if not Path(url.database).is_file():
+        if not create and not Path(url.database).is_file():
             raise CannotOpen(f"no such file: {url.database}")
     return arg
 
 
-def _open(arg: str) -> Database:
-    """The ledger named by --db, checked to be one (its tables exist) before it is used."""
+async def _open(arg: str, create: bool = False) -> Database:
+    """The ledger named by --db, checked to be one (its tables exist) before it is used;
+    with `create`, any database (a new SQLite file included) to migrate into a ledger."""
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from server.db.engine import Database
+    from server.app import ledger_database
 
-    url = _url(arg)
+    url = _url(arg, create)
     if "://" in arg:
         arg = make_url(arg).render_as_string(hide_password=True)  # for the messages below
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite") and not create:
         _sqlite_tables(str(make_url(url).database))
     try:
-        db = Database(url)
+        db = ledger_database(url)
     except Exception as exc:  # an unsupported dialect, a missing driver
         raise CannotOpen(f"cannot use {arg}: {_one_line(exc)}") from None
     try:
-        with db.engine.connect() as conn:
-            missing = [t for t in LEDGER_TABLES if not inspect(conn).has_table(t)]
+        async with db.engine.connect() as conn:
+            missing = await conn.run_sync(
+                lambda sync: [t for t in LEDGER_TABLES if not inspect(sync).has_table(t)]
+            )
     except Exception as exc:
-        db.dispose()
+        await db.dispose()
         raise CannotOpen(f"cannot open {arg}: {_one_line(exc)}") from None
-    if missing:
-        db.dispose()
+    if missing and not create:
+        await db.dispose()
         raise CannotOpen(f"not a Stockwire ledger: {arg} has no table {', '.join(missing)}")
     return db
 
@@ -109,21 +115,24 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    return asyncio.run(_check_async(args))
+
+
+async def _check_async(args: argparse.Namespace) -> int:
     from server.ledger.check import check
 
     try:
-        db = _open(args.db)
+        db = await _open(args.db)
     except CannotOpen as exc:
         print(f"stockwire ledger check: {exc}", file=sys.stderr)
         return 2
     try:
-        with db.read() as conn:
-            bad = check(conn)
+        bad = await db.read(check)
     except Exception as exc:
         print(f"stockwire ledger check: cannot read {args.db}: {_one_line(exc)}", file=sys.stderr)
         return 2
     finally:
-        db.dispose()
+        await db.dispose()
     if bad:
         print(f"{len(bad)} problem(s): balances that differ from their movements or impossible "
               "values:", file=sys.stderr)  # fmt: skip
@@ -142,25 +151,28 @@ def _unescape(code: str) -> str:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    return asyncio.run(_explain_async(args))
+
+
+async def _explain_async(args: argparse.Namespace) -> int:
     from server.barcodes.explain import explain
 
     args.code = _unescape(args.code)
 
     if args.db:
         try:
-            db = _open(args.db)
+            db = await _open(args.db)
         except CannotOpen as exc:
             print(f"stockwire barcode explain: {exc}", file=sys.stderr)
             return 2
         try:
-            with db.read() as conn:
-                doc = explain(args.code, conn)
+            doc = await db.read(lambda conn: explain(args.code, conn))
         except Exception as exc:
             print(f"stockwire barcode explain: cannot read {args.db}: {_one_line(exc)}",
                   file=sys.stderr)  # fmt: skip
             return 2
         finally:
-            db.dispose()
+            await db.dispose()
     else:
         doc = explain(args.code)
     if args.json:
@@ -191,6 +203,24 @@ def add_commands(commands: Any) -> None:
     chk = sub.add_parser("check", help="prove every balance equals the sum of its movements")
     chk.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
     chk.set_defaults(handler=_check)
+    mig = sub.add_parser("migrate", help="create or upgrade a ledger's schema (Alembic)")
+    mig.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
+    mig.set_defaults(handler=_migrate)
+    tok = sub.add_parser("token", help="issue, list or revoke API tokens")
+    tsub = tok.add_subparsers(dest="token_command", required=True, metavar="COMMAND")
+    make = tsub.add_parser("create", help="issue a token (printed once)")
+    make.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
+    make.add_argument("--name", required=True)
+    make.add_argument("--role", required=True, choices=["admin", "clerk", "readonly", "gateway"])
+    make.add_argument("--gateway", default="", help="the gateway id (role gateway)")
+    make.set_defaults(handler=_token_create)
+    lst = tsub.add_parser("list", help="tokens and their roles (never the secrets)")
+    lst.add_argument("--db", required=True)
+    lst.set_defaults(handler=_token_list)
+    rev = tsub.add_parser("revoke", help="revoke a token by name")
+    rev.add_argument("--db", required=True)
+    rev.add_argument("--name", required=True)
+    rev.set_defaults(handler=_token_revoke)
 
     barcode = commands.add_parser("barcode", help="barcode tools")
     bsub = barcode.add_subparsers(dest="barcode_command", required=True, metavar="COMMAND")
@@ -199,3 +229,79 @@ def add_commands(commands: Any) -> None:
     exp.add_argument("--json", action="store_true")
     exp.add_argument("--db", help="database URL or SQLite path: also name the SKU")
     exp.set_defaults(handler=_explain)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from server.app import prepare
+        from server.db.migrate import revision
+
+        try:
+            db = await _open(args.db, create=True)
+        except CannotOpen as exc:
+            print(f"stockwire ledger migrate: {exc}", file=sys.stderr)
+            return 2
+        try:
+            before = await revision(db)
+            await prepare(db)
+            after = await revision(db)
+        except Exception as exc:
+            print(f"stockwire ledger migrate: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        finally:
+            await db.dispose()
+        if before == after:
+            print(f"ok: already at schema revision {after}")
+        else:
+            print(f"ok: schema revision {before or '(empty)'} -> {after}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def _with_ledger(command: str, args: argparse.Namespace, fn: Any, write: bool) -> int:
+    """Run fn(conn) on --db and print its JSON answer; a LedgerError is one line, exit 1."""
+    from server.errors import LedgerError
+
+    async def go() -> int:
+        try:
+            db = await _open(args.db)
+        except CannotOpen as exc:
+            print(f"stockwire {command}: {exc}", file=sys.stderr)
+            return 2
+        try:
+            doc = await (db.write(fn) if write else db.read(fn))
+        except LedgerError as exc:
+            print(f"stockwire {command}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await db.dispose()
+        print(json.dumps(doc, indent=2))
+        return 0
+
+    return asyncio.run(go())
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from server.access.tokens import issue
+
+    return _with_ledger(
+        "ledger token create",
+        args,
+        lambda conn: issue(conn, args.name, args.role, args.gateway),
+        write=True,
+    )
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from server.access.tokens import list_all
+
+    return _with_ledger("ledger token list", args, list_all, write=False)
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from server.access.tokens import revoke
+
+    return _with_ledger(
+        "ledger token revoke", args, lambda conn: revoke(conn, args.name), write=True
+    )

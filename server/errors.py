@@ -66,5 +66,7 @@ def describe(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     if isinstance(orig, BaseException):
         exc = orig
+        if type(exc).__module__.startswith("sqlalchemy") and exc.__cause__ is not None:
+            exc = exc.__cause__  # the async adapters wrap the driver's own (asyncpg) error
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -15,7 +15,7 @@ trap run_cleanup EXIT
 if command -v psql >/dev/null 2>&1 && psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
   psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qc "create database $db" >/dev/null
   cleanup+=("psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qc 'drop database if exists $db with (force)' >/dev/null")
-  export STOCKWIRE_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$db"
+  export STOCKWIRE_TEST_PG_URL="postgresql://postgres@127.0.0.1:5432/$db"
 else
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -z "$bindir" ]; then
@@ -32,6 +32,6 @@ else
   "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" -l "$dir/log" -w start >/dev/null
   cleanup+=("${runas[*]} $bindir/pg_ctl -D $dir/data -m immediate stop >/dev/null; rm -rf $dir")
   "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "create database $db" >/dev/null
-  export STOCKWIRE_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$port/$db"
+  export STOCKWIRE_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/$db"
 fi
 "$@"

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from server.barcodes.explain import explain
-from server.deps import Admin, DbDep
+from server.deps import DbDep, Reader
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter(dependencies=Reader)
 
 
 @router.get("/v1/barcodes/explain")
-def get_explain(code: str, db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return explain(code, conn)
+async def get_explain(code: str, db: DbDep) -> dict[str, Any]:
+    return await db.read(lambda conn: explain(code, conn))

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.catalog import service
-from server.deps import Admin, DbDep
+from server.deps import AdminOnly, DbDep, Reader
 from server.validation import (
     Identifier,
     IdentifierPath,
@@ -20,7 +20,7 @@ from server.validation import (
     UnitCost,
 )
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter()
 
 
 class GtinBody(BaseModel):
@@ -38,25 +38,22 @@ class SkuBody(BaseModel):
     gtins: list[GtinBody] = Field([], max_length=1000)
 
 
-@router.post("/v1/skus")
-def post_sku(body: SkuBody, db: DbDep) -> dict[str, Any]:
+@router.post("/v1/skus", dependencies=AdminOnly)
+async def post_sku(body: SkuBody, db: DbDep) -> dict[str, Any]:
     codes = [service.GtinIn(g.gtin, g.multiplier) for g in body.gtins]
     if body.gtin:
         codes.insert(0, service.GtinIn(body.gtin, 1))
     item = service.SkuIn(
         body.sku, body.name, body.unit_cost, body.reorder_point, body.reorder_qty, tuple(codes)
     )
-    with db.write() as conn:
-        return service.upsert(conn, item)
+    return await db.write(service.upsert, item)
 
 
-@router.get("/v1/skus")
-def get_skus(db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"skus": service.list_all(conn)}
+@router.get("/v1/skus", dependencies=Reader)
+async def get_skus(db: DbDep) -> dict[str, Any]:
+    return {"skus": await db.read(service.list_all)}
 
 
-@router.post("/v1/skus/{sku}/gtins")
-def post_gtin(sku: IdentifierPath, body: GtinBody, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        return service.add_gtin(conn, sku, body.gtin, body.multiplier)
+@router.post("/v1/skus/{sku}/gtins", dependencies=AdminOnly)
+async def post_gtin(sku: IdentifierPath, body: GtinBody, db: DbDep) -> dict[str, Any]:
+    return await db.write(service.add_gtin, sku, body.gtin, body.multiplier)

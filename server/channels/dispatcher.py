@@ -1,11 +1,12 @@
-"""The push dispatcher: a background thread that sends, for each dirty (channel, sku), the
-newest stock level with a rising version, signed (§4), retrying with backoff. A dirty mark is
-cleared only if its generation is still the one that was pushed (nothing newer arrived)."""
+"""The push dispatcher: a background asyncio task that sends, for each dirty (channel, sku),
+the newest stock level with a rising version, signed (§4), retrying with backoff. A dirty mark
+is cleared only if its generation is still the one that was pushed (nothing newer arrived)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,139 +33,101 @@ class _Retry:
 
 
 class Dispatcher:
-    """Owns its thread and HTTP client; `wake()` after a commit, `stop()` on shutdown."""
+    """Owns its task and HTTP client; `wake()` after a commit, `await stop()` on shutdown.
+    Runs on the event loop that called `start()` (the app's)."""
 
     def __init__(
         self,
         db: Database,
         timeout_s: float = 5.0,
         poll_s: float = 1.0,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._db = db
         self._poll_s = poll_s
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._timeout_s = timeout_s
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
         self._retry: dict[tuple[int, int], _Retry] = {}
-        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client pushes go through (made on first use, closed by `stop`)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport)
+        return self._client
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="channel-dispatcher", daemon=True)
-        self._thread.start()
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="dispatcher")
 
     def wake(self) -> None:
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._client.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+        if self._task is not None:
             try:
-                self.run_once()
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            try:
+                await self.run_once()
             except Exception:  # the loop must survive a bad moment (DB restart, ...)
                 log.exception("channel dispatch failed")
             timeout = self._poll_s
             if self._retry:
                 soonest = min(r.due for r in self._retry.values()) - time.monotonic()
                 timeout = max(0.0, min(timeout, soonest))
-            self._wake.wait(timeout)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
 
-    def run_once(self) -> int:
+    async def run_once(self) -> int:
         """Push every due dirty (channel, sku) once; returns how many pushes succeeded."""
-        with self._db.read() as conn:
-            rows = conn.execute(
-                select(
-                    channel_dirty,
-                    channels.c.name,
-                    channels.c.url,
-                    channels.c.secret,
-                    channels.c.safety_stock,
-                    channels.c.locations,
-                    skus.c.sku,
-                )
-                .join(channels, channels.c.id == channel_dirty.c.channel_id)
-                .join(skus, skus.c.id == channel_dirty.c.sku_id)
-                .order_by(channel_dirty.c.changed_at)
-            ).all()
+        rows = await self._db.read(_dirty_rows)
         pushed = 0
         clock = time.monotonic()
         for row in rows:
             retry = self._retry.get((row.channel_id, row.sku_id))
             if retry is not None and retry.due > clock:
                 continue
-            if self._stop.is_set():
+            if self._stopping:
                 break
-            pushed += self._push(row)
+            pushed += await self._push(row)
         return pushed
 
-    def _prepare(self, conn: Connection, row: Any) -> dict[str, Any]:
-        key = {"channel_id": row.channel_id, "sku_id": row.sku_id}
-        stock = level(conn, row.sku_id, parse_locations(row.locations), int(row.safety_stock))
-        upsert(
-            conn,
-            channel_skus,
-            {**key, "version": 1},
-            list(key),
-            {"version": channel_skus.c.version + 1},
-        )
-        version = conn.execute(
-            select(channel_skus.c.version).where(
-                channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id
-            )
-        ).scalar_one()
-        return {
-            "channel": row.name,
-            "sku": row.sku,
-            "available": stock.available,
-            "on_hand": stock.on_hand,
-            "location": _scope_text(parse_locations(row.locations)),
-            "version": int(version),
-            "changed_at": iso(row.changed_at),
-        }
-
-    def _push(self, row: Any) -> int:
+    async def _push(self, row: Any) -> int:
+        client = self.client
         key = (row.channel_id, row.sku_id)
-        with self._db.write(notify=False) as conn:
-            doc = self._prepare(conn, row)
+        doc = await self._db.write_quietly(_prepare, row)
         body = orjson.dumps(doc)
         error = ""
         try:
-            response = self._client.post(
+            response = await client.post(
                 row.url, content=body, headers=signing.headers(row.secret, int(time.time()), body)
             )
             if not response.is_success:
                 error = f"HTTP {response.status_code}: {response.text[:200]}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        chan = channels.update().where(channels.c.id == row.channel_id)
-        with self._db.write(notify=False) as conn:
-            if error:
-                conn.execute(chan.values(failures=channels.c.failures + 1, last_error=error))
-            else:
-                conn.execute(
-                    channel_dirty.delete().where(
-                        channel_dirty.c.channel_id == row.channel_id,
-                        channel_dirty.c.sku_id == row.sku_id,
-                        channel_dirty.c.gen == row.gen,
-                    )
-                )
-                stamp = now()
-                conn.execute(
-                    channel_skus.update()
-                    .where(
-                        channel_skus.c.channel_id == row.channel_id,
-                        channel_skus.c.sku_id == row.sku_id,
-                    )
-                    .values(available=doc["available"], on_hand=doc["on_hand"], pushed_at=stamp)
-                )
-                conn.execute(chan.values(last_push_at=stamp, pushes=channels.c.pushes + 1))
+        await self._db.write_quietly(_record, row, doc, error)
         if error:
             failures = self._retry[key].failures + 1 if key in self._retry else 1
             delay = min(_BACKOFF_MAX_S, _BACKOFF_FIRST_S * 2 ** (failures - 1))
@@ -173,6 +136,73 @@ class Dispatcher:
             return 0
         self._retry.pop(key, None)
         return 1
+
+
+def _dirty_rows(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            select(
+                channel_dirty,
+                channels.c.name,
+                channels.c.url,
+                channels.c.secret,
+                channels.c.safety_stock,
+                channels.c.locations,
+                skus.c.sku,
+            )
+            .join(channels, channels.c.id == channel_dirty.c.channel_id)
+            .join(skus, skus.c.id == channel_dirty.c.sku_id)
+            .order_by(channel_dirty.c.changed_at)
+        ).all()
+    )
+
+
+def _prepare(conn: Connection, row: Any) -> dict[str, Any]:
+    key = {"channel_id": row.channel_id, "sku_id": row.sku_id}
+    stock = level(conn, row.sku_id, parse_locations(row.locations), int(row.safety_stock))
+    upsert(
+        conn,
+        channel_skus,
+        {**key, "version": 1},
+        list(key),
+        {"version": channel_skus.c.version + 1},
+    )
+    version = conn.execute(
+        select(channel_skus.c.version).where(
+            channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id
+        )
+    ).scalar_one()
+    return {
+        "channel": row.name,
+        "sku": row.sku,
+        "available": stock.available,
+        "on_hand": stock.on_hand,
+        "location": _scope_text(parse_locations(row.locations)),
+        "version": int(version),
+        "changed_at": iso(row.changed_at),
+    }
+
+
+def _record(conn: Connection, row: Any, doc: dict[str, Any], error: str) -> None:
+    """The push's outcome: a failure counted, or the mark cleared (if still this generation)."""
+    chan = channels.update().where(channels.c.id == row.channel_id)
+    if error:
+        conn.execute(chan.values(failures=channels.c.failures + 1, last_error=error))
+        return
+    conn.execute(
+        channel_dirty.delete().where(
+            channel_dirty.c.channel_id == row.channel_id,
+            channel_dirty.c.sku_id == row.sku_id,
+            channel_dirty.c.gen == row.gen,
+        )
+    )
+    stamp = now()
+    conn.execute(
+        channel_skus.update()
+        .where(channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id)
+        .values(available=doc["available"], on_hand=doc["on_hand"], pushed_at=stamp)
+    )
+    conn.execute(chan.values(last_push_at=stamp, pushes=channels.c.pushes + 1))
 
 
 def _scope_text(scope: str | list[str]) -> str:

@@ -10,11 +10,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.channels import service
-from server.deps import Admin, DbDep
+from server.deps import AdminOnly, DbDep
 from server.errors import Refused
 from server.validation import Identifier, IdentifierPath, Quantity, Secret, Url
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter(dependencies=AdminOnly)
 
 
 class ChannelSpec(BaseModel):
@@ -34,17 +34,15 @@ class ChannelReplace(ChannelSpec):
 
 
 @router.post("/v1/channels")
-def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        return service.upsert(conn, body.name, *_spec(body), replace=False)
+async def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
+    return await db.write(service.upsert, body.name, *_spec(body), replace=False)
 
 
 @router.put("/v1/channels/{name}")
-def put_channel(name: IdentifierPath, body: ChannelReplace, db: DbDep) -> dict[str, Any]:
+async def put_channel(name: IdentifierPath, body: ChannelReplace, db: DbDep) -> dict[str, Any]:
     if body.name is not None and body.name != name:
         raise Refused("name mismatch", f"the body names {body.name!r}, the path {name!r}")
-    with db.write() as conn:
-        return service.upsert(conn, name, *_spec(body), replace=True)
+    return await db.write(service.upsert, name, *_spec(body), replace=True)
 
 
 def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:
@@ -52,6 +50,5 @@ def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:
 
 
 @router.get("/v1/channels")
-def get_channels(db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"channels": service.list_all(conn)}
+async def get_channels(db: DbDep) -> dict[str, Any]:
+    return {"channels": await db.read(service.list_all)}

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from server.counts import service, stocktake
-from server.deps import Admin, DbDep
+from server.deps import Clerk, DbDep, Reader
 from server.validation import Identifier, IdentifierPath, Quantity
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter()
 
 
 class StocktakeLine(BaseModel):
@@ -25,20 +26,21 @@ class StocktakeBody(BaseModel):
     lines: list[StocktakeLine] = Field(max_length=100_000)
 
 
-@router.post("/v1/stocktakes")
-def post_stocktake(body: StocktakeBody, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        return stocktake.apply(conn, body.ref, [(x.sku, x.loc, x.qty) for x in body.lines])
+@router.post("/v1/stocktakes", dependencies=Clerk)
+async def post_stocktake(body: StocktakeBody, db: DbDep) -> dict[str, Any]:
+    lines = [(x.sku, x.loc, x.qty) for x in body.lines]
+    return await db.write(stocktake.apply, body.ref, lines)
 
 
-@router.get("/v1/counts/{ref}")
-def get_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return service.get(conn, ref)
+@router.get("/v1/counts/{ref}", dependencies=Reader)
+async def get_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
+    return await db.read(service.get, ref)
 
 
-@router.post("/v1/counts/{ref}/close")
-def close_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
+@router.post("/v1/counts/{ref}/close", dependencies=Clerk)
+async def close_count(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
+    def close(conn: Connection) -> dict[str, Any]:
         booked = service.close_all(conn, ref)
         return {"ref": ref, "booked": booked, "count": service.get(conn, ref)}
+
+    return await db.write(close)

@@ -239,3 +239,16 @@ channel_skus = Table(
     Column("on_hand", BigInteger, nullable=True),
     Column("pushed_at", Ts, nullable=True),
 )
+
+# API tokens an admin issued (the config file's admin and gateway tokens are not stored here).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # admin | clerk | readonly | gateway
+    Column("gateway", String(64), nullable=False, default=""),  # the gateway id, role gateway
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", Ts, nullable=False),
+    Column("revoked_at", Ts, nullable=True),
+)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from server.deps import Admin, DbDep, GatewayDep
+from server.deps import DbDep, GatewayDep, Reader
 from server.ingest.service import list_events, process_batch
 from server.validation import EventStatus, IdentifierQuery, Limit
 
@@ -23,19 +23,18 @@ class BatchIn(BaseModel):
 
 
 @router.post("/v1/scan-batches")
-def post_batch(body: BatchIn, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
+async def post_batch(body: BatchIn, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
     if body.gateway != gateway:
         raise HTTPException(403, f"this token belongs to gateway {gateway!r}, not {body.gateway!r}")
-    results = process_batch(db, gateway, body.events)
+    results = await process_batch(db, gateway, body.events)
     return {"results": [r.to_json() for r in results]}
 
 
-@router.get("/v1/scan-events", dependencies=Admin)
-def get_events(
+@router.get("/v1/scan-events", dependencies=Reader)
+async def get_events(
     db: DbDep,
     dev: IdentifierQuery = None,
     status: EventStatus | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"events": list_events(conn, dev, status, limit)}
+    return {"events": await db.read(list_events, dev, status, limit)}

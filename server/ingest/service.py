@@ -3,8 +3,8 @@ the event id `dev:seq` through the processed-events table (which keeps each outc
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -144,16 +144,19 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return code in ("40001", "40P01")  # serialization failure, deadlock (PostgreSQL)
 
 
-def process_batch(db: Database, gateway: str, events: list[Any]) -> list[Result]:
+def _batch(conn: Connection, gateway: str, events: list[Any]) -> list[Result]:
+    return [_one(conn, gateway, doc) for doc in events]
+
+
+async def process_batch(db: Database, gateway: str, events: list[Any]) -> list[Result]:
     """Book a batch in one transaction; retried whole on a PostgreSQL deadlock."""
     for attempt in range(_RETRIES):
         try:
-            with db.write() as conn:
-                return [_one(conn, gateway, doc) for doc in events]
+            return await db.write(_batch, gateway, events)
         except DBAPIError as exc:
             if not _is_retryable(exc) or attempt == _RETRIES - 1:
                 raise
-            time.sleep(0.01 * 2**attempt)
+            await asyncio.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")
 
 

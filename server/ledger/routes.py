@@ -6,20 +6,20 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.deps import Admin, DbDep
+from server.deps import DbDep, Reader
 from server.ledger.stock import rows
 from server.validation import IdentifierQuery
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter(dependencies=Reader)
 
 
 @router.get("/v1/stock")
-def get_stock(
+async def get_stock(
     db: DbDep,
     sku: IdentifierQuery = None,
     loc: IdentifierQuery = None,
     virtual: bool = False,
     zero: bool = False,
 ) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"stock": rows(conn, sku, loc, include_virtual=virtual, include_zero=zero)}
+    found = await db.read(rows, sku, loc, include_virtual=virtual, include_zero=zero)
+    return {"stock": found}

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from server.deps import Admin, DbDep
+from server.deps import AdminOnly, DbDep, Reader
 from server.locations import service
 from server.validation import Identifier
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter()
 
 
 class LocationBody(BaseModel):
@@ -19,13 +19,11 @@ class LocationBody(BaseModel):
     parent: Identifier | None = None
 
 
-@router.post("/v1/locations")
-def post_location(body: LocationBody, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        return service.upsert(conn, body.code, body.parent)
+@router.post("/v1/locations", dependencies=AdminOnly)
+async def post_location(body: LocationBody, db: DbDep) -> dict[str, Any]:
+    return await db.write(service.upsert, body.code, body.parent)
 
 
-@router.get("/v1/locations")
-def get_locations(db: DbDep, virtual: bool = False) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"locations": service.list_all(conn, include_virtual=virtual)}
+@router.get("/v1/locations", dependencies=Reader)
+async def get_locations(db: DbDep, virtual: bool = False) -> dict[str, Any]:
+    return {"locations": await db.read(service.list_all, include_virtual=virtual)}

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from server.deps import Admin, DbDep
+from server.deps import Clerk, DbDep, Reader
 from server.purchasing import service
 from server.validation import Identifier, IdentifierPath, OrderQty, UnitCost
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter()
 
 
 class PoLine(BaseModel):
@@ -26,13 +26,12 @@ class PoBody(BaseModel):
     lines: list[PoLine] = Field(min_length=1, max_length=100_000)
 
 
-@router.post("/v1/purchase-orders")
-def post_po(body: PoBody, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        return service.create(conn, body.ref, [(x.sku, x.qty, x.unit_cost) for x in body.lines])
+@router.post("/v1/purchase-orders", dependencies=Clerk)
+async def post_po(body: PoBody, db: DbDep) -> dict[str, Any]:
+    lines = [(x.sku, x.qty, x.unit_cost) for x in body.lines]
+    return await db.write(service.create, body.ref, lines)
 
 
-@router.get("/v1/purchase-orders/{ref}")
-def get_po(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return service.get(conn, ref)
+@router.get("/v1/purchase-orders/{ref}", dependencies=Reader)
+async def get_po(ref: IdentifierPath, db: DbDep) -> dict[str, Any]:
+    return await db.read(service.get, ref)

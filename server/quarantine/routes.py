@@ -6,19 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.deps import Admin, DbDep
+from server.deps import Clerk, DbDep, Reader
 from server.quarantine.service import list_all, replay
 from server.validation import IdPath, QuarantineStatus
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter()
 
 
-@router.get("/v1/quarantine")
-def get_quarantine(db: DbDep, status: QuarantineStatus | None = None) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"entries": list_all(conn, status)}
+@router.get("/v1/quarantine", dependencies=Reader)
+async def get_quarantine(db: DbDep, status: QuarantineStatus | None = None) -> dict[str, Any]:
+    return {"entries": await db.read(list_all, status)}
 
 
-@router.post("/v1/quarantine/{qid}/replay")
-def post_replay(qid: IdPath, db: DbDep) -> dict[str, Any]:
-    return replay(db, qid)
+@router.post("/v1/quarantine/{qid}/replay", dependencies=Clerk)
+async def post_replay(qid: IdPath, db: DbDep) -> dict[str, Any]:
+    return await db.write(replay, qid)

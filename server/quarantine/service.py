@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from server.db.engine import Database
 from server.db.schema import processed_events, quarantine
 from server.db.sql import iso, now
 from server.errors import Conflict, NotFound, Refused, describe, is_outage
@@ -105,49 +104,44 @@ def list_all(conn: Connection, status: str | None = None) -> list[dict[str, Any]
     return [_doc(r) for r in conn.execute(query)]
 
 
-def replay(db: Database, qid: int) -> dict[str, Any]:
+def replay(conn: Connection, qid: int) -> dict[str, Any]:
     """Book the kept event again; mark it replayed, or keep it with the new reason."""
-    with db.write() as conn:
-        row = conn.execute(select(quarantine).where(quarantine.c.id == qid)).first()
-        if row is None:
-            raise NotFound("unknown quarantine entry", str(qid))
-        if row.status == "replayed":
-            raise Conflict("already replayed", str(qid))
-        if row.seq is None or not row.code or not row.mode:
-            raise Conflict("not replayable", "the event was malformed; nothing to book")
-        event = ScanEvent(
-            dev=row.dev,
-            seq=row.seq,
-            code=row.code,
-            mode=row.mode,
-            ts=row.device_ts or 0,
-            sym=row.sym,
-            qty=row.qty,
-            loc=row.loc,
-            ref=row.ref,
+    row = conn.execute(select(quarantine).where(quarantine.c.id == qid)).first()
+    if row is None:
+        raise NotFound("unknown quarantine entry", str(qid))
+    if row.status == "replayed":
+        raise Conflict("already replayed", str(qid))
+    if row.seq is None or not row.code or not row.mode:
+        raise Conflict("not replayable", "the event was malformed; nothing to book")
+    event = ScanEvent(
+        dev=row.dev,
+        seq=row.seq,
+        code=row.code,
+        mode=row.mode,
+        ts=row.device_ts or 0,
+        sym=row.sym,
+        qty=row.qty,
+        loc=row.loc,
+        ref=row.ref,
+    )
+    entry = quarantine.update().where(quarantine.c.id == qid)
+    outcome = processed_events.update().where(processed_events.c.event_id == row.event_id)
+    savepoint = conn.begin_nested()
+    try:
+        book(conn, event, row.gateway_ts)
+    except Exception as exc:
+        savepoint.rollback()
+        if not isinstance(exc, Refused):
+            if is_outage(exc):
+                raise
+            log.error("cannot book quarantine entry %s", qid, exc_info=exc)
+            exc = Refused("cannot book", storable(describe(exc), 2000))
+        conn.execute(entry.values(reason=exc.reason, detail=exc.detail, attempts=row.attempts + 1))
+        conn.execute(outcome.values(reason=exc.reason, detail=exc.detail))
+    else:
+        savepoint.commit()
+        conn.execute(entry.values(status="replayed", replayed_at=now(), attempts=row.attempts + 1))
+        conn.execute(
+            outcome.values(status="booked", reason="", detail=f"replayed from quarantine {qid}")
         )
-        entry = quarantine.update().where(quarantine.c.id == qid)
-        outcome = processed_events.update().where(processed_events.c.event_id == row.event_id)
-        savepoint = conn.begin_nested()
-        try:
-            book(conn, event, row.gateway_ts)
-        except Exception as exc:
-            savepoint.rollback()
-            if not isinstance(exc, Refused):
-                if is_outage(exc):
-                    raise
-                log.error("cannot book quarantine entry %s", qid, exc_info=exc)
-                exc = Refused("cannot book", storable(describe(exc), 2000))
-            conn.execute(
-                entry.values(reason=exc.reason, detail=exc.detail, attempts=row.attempts + 1)
-            )
-            conn.execute(outcome.values(reason=exc.reason, detail=exc.detail))
-        else:
-            savepoint.commit()
-            conn.execute(
-                entry.values(status="replayed", replayed_at=now(), attempts=row.attempts + 1)
-            )
-            conn.execute(
-                outcome.values(status="booked", reason="", detail=f"replayed from quarantine {qid}")
-            )
-        return _doc(conn.execute(select(quarantine).where(quarantine.c.id == qid)).one())
+    return _doc(conn.execute(select(quarantine).where(quarantine.c.id == qid)).one())

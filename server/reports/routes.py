@@ -6,20 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.deps import Admin, DbDep
+from server.deps import DbDep, Reader
 from server.reports.reorder import open_alerts
 from server.reports.sell_through import sell_through
 
-router = APIRouter(dependencies=Admin)
+router = APIRouter(dependencies=Reader)
 
 
 @router.get("/v1/reorder-alerts")
-def get_alerts(db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"alerts": open_alerts(conn)}
+async def get_alerts(db: DbDep) -> dict[str, Any]:
+    return {"alerts": await db.read(open_alerts)}
 
 
 @router.get("/v1/reports/sell-through")
-def get_sell_through(db: DbDep) -> dict[str, Any]:
-    with db.read() as conn:
-        return {"skus": sell_through(conn)}
+async def get_sell_through(db: DbDep) -> dict[str, Any]:
+    return {"skus": await db.read(sell_through)}

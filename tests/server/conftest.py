@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
+import asyncpg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.settings import Settings
@@ -25,7 +27,7 @@ def _pg_base_url() -> str:
         pytest.fail(
             "STOCKWIRE_TEST_PG_URL is not set: the ledger tests need a real PostgreSQL. Run them "
             "via `make test` (which provides one) or set STOCKWIRE_TEST_PG_URL to "
-            "postgresql+psycopg://USER@HOST:PORT/DB of a database they may use.",
+            "postgresql://USER@HOST:PORT/DB of a database they may use.",
             pytrace=False,
         )
     return url
@@ -39,16 +41,28 @@ def db_url(request: pytest.FixtureRequest, tmp_path: pytest.TempPathFactory) -> 
         return
     base = _pg_base_url()
     schema = f"sw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    pg_execute(base, f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     try:
         yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        pg_execute(base, f"DROP SCHEMA {schema} CASCADE")
+
+
+def pg_execute(url: str, sql: str) -> None:
+    """One statement on the PostgreSQL server of `url`, outside any transaction."""
+
+    async def go() -> None:
+        u = make_url(url)
+        conn = await asyncpg.connect(
+            host=u.host, port=u.port, user=u.username, password=u.password, database=u.database
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
 
 
 def make_settings(db_url: str, dispatcher: bool = True) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -11,6 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from server.channels.signing import verify
 
@@ -166,3 +168,17 @@ def wait_for(check: Callable[[], bool], timeout: float = 10.0, step: float = 0.0
             return True
         time.sleep(step)
     return check()
+
+
+def execute_sql(db_url: str, *statements: str) -> None:
+    """Run raw SQL on a ledger through a connection of its own (tests that tamper with it)."""
+    from server.db.engine import Database
+
+    async def go() -> None:
+        db = Database(db_url)
+        try:
+            await db.write_quietly(lambda conn: [conn.execute(text(s)) for s in statements])
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.channels.dispatcher import Dispatcher
+from server.ingest.service import process_batch
 from tests.server.conftest import make_settings
-from tests.server.support import Api, Receiver, wait_for
+from tests.server.support import Api, Receiver, scan, wait_for
 
 SECRET = "channel-secret-0123456789"
 EAN = "5901234123457"
@@ -118,23 +119,27 @@ def test_a_crash_between_commit_and_push_loses_nothing(db_url: str, receiver: Re
 
 def test_a_change_during_a_push_keeps_the_mark_dirty(api: Api, receiver: Receiver) -> None:
     api.seed()
-    api.client.app.state.dispatcher.stop()  # type: ignore[attr-defined]
+    app = api.client.app
+    portal = api.client.portal  # type: ignore[attr-defined]
+    portal.call(app.state.dispatcher.stop)  # type: ignore[attr-defined]
     channel(api, receiver)
-    slow = Dispatcher(api.client.app.state.db)  # type: ignore[attr-defined]
-    send = slow._client.post
+    db = app.state.db  # type: ignore[attr-defined]
+    slow = Dispatcher(db)
+    send = slow.client.post
     booked = []
 
-    def post_then_book(url: str, **kwargs: Any) -> Any:
-        response = send(url, **kwargs)
-        if not booked and b'"PHC-01"' in kwargs["content"]:
-            booked.append(api.scan("dock", EAN, "receive", "WH1-A-01", qty=5))  # during the push
+    async def post_then_book(url: str, **kwargs: Any) -> Any:
+        response = await send(url, **kwargs)
+        if not booked and b'"PHC-01"' in kwargs["content"]:  # a booking during the push
+            event = scan("dock", 1, EAN, "receive", "WH1-A-01", qty=5)
+            booked.extend(await process_batch(db, "gw-1", [event]))
         return response
 
-    slow._client.post = post_then_book  # type: ignore[method-assign]
-    slow.run_once()
+    slow.client.post = post_then_book  # type: ignore[method-assign]
+    portal.call(slow.run_once)
     assert receiver.last()["PHC-01"] == 0
     assert api.get("/v1/channels")["channels"][0]["pending"] == 1  # the newer change is kept
-    slow.run_once()
+    portal.call(slow.run_once)
     assert receiver.last()["PHC-01"] == 5
     assert api.get("/v1/channels")["channels"][0]["pending"] == 0
-    slow.stop()
+    portal.call(slow.stop)

@@ -8,11 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from server.cli import add_commands
-from tests.server.support import Api
+from tests.server.support import Api, execute_sql
 
 
 def run(argv: list[str]) -> int:
@@ -30,9 +29,7 @@ def test_ledger_check_passes_a_clean_ledger_and_names_a_tampered_balance(
     api.scan("dock", "5901234123457", "receive", "WH1-A-01", qty=5)
     api.scan("hs-1", "5901234123457", "pick", "WH1-A-01", qty=2)
     assert run(["ledger", "check", "--db", db_url]) == 0
-    db = api.client.app.state.db  # type: ignore[attr-defined]
-    with db.write(notify=False) as conn:
-        conn.execute(text("UPDATE balances SET on_hand = on_hand + 1 WHERE on_hand = 3"))
+    execute_sql(db_url, "UPDATE balances SET on_hand = on_hand + 1 WHERE on_hand = 3")
     assert run(["ledger", "check", "--db", db_url]) == 1
     err = capsys.readouterr().err
     assert "PHC-01 at WH1-A-01: balance 4, movements say 3" in err
@@ -114,18 +111,21 @@ def test_ledger_check_reports_impossible_values_instead_of_crashing(
     api.seed()
     api.scan("dock", "5901234123457", "receive", "WH1-A-01", qty=5)
     api.scan("dock", "5901234123457", "receive", "WH1-A-01", qty=2)
-    db = api.client.app.state.db  # type: ignore[attr-defined]
-    with db.write(notify=False) as conn:
-        conn.execute(text("UPDATE movements SET qty = -5"))
-        conn.execute(text("UPDATE balances SET on_hand = -7 WHERE on_hand = 7"))
+    execute_sql(
+        db_url,
+        "UPDATE movements SET qty = -5",
+        "UPDATE balances SET on_hand = -7 WHERE on_hand = 7",
+    )
     assert run(["ledger", "check", "--db", db_url]) == 1
     err = capsys.readouterr().err
     assert "qty -5 (a movement moves 1 or more units)" in err
     assert "on_hand -7: stock here cannot go below 0" in err
     if db_url.startswith("sqlite"):  # SQLite keeps whatever it is given
-        with db.write(notify=False) as conn:
-            conn.execute(text("UPDATE balances SET on_hand = 'lots' WHERE on_hand = -7"))
-            conn.execute(text(f"UPDATE movements SET qty = {2**62}"))  # SQL SUM overflows
+        execute_sql(
+            db_url,
+            "UPDATE balances SET on_hand = 'lots' WHERE on_hand = -7",
+            f"UPDATE movements SET qty = {2**62}",  # SQL SUM overflows
+        )
         assert run(["ledger", "check", "--db", db_url]) == 1
         err = capsys.readouterr().err
         assert "on_hand 'lots' is not a whole number" in err
