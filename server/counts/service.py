@@ -96,7 +96,7 @@ def close_all(conn: Connection, ref: str) -> list[dict[str, Any]]:
         raise NotFound("unknown reference", f"no open count {ref!r}")
     booked = []
     for r in rows:
-        booked += close(conn, ref, Loc(r.id, r.code, r.virtual, r.covered))
+        booked += close(conn, ref, Loc(r.id, r.code, r.virtual, r.covered, r.negative))
     return booked
 
 

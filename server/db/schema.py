@@ -38,6 +38,8 @@ skus = Table(
     Column("unit_cost", Numeric(14, 4), nullable=False, default=0),
     Column("reorder_point", Integer, nullable=True),
     Column("reorder_qty", Integer, nullable=True),
+    # held back from every channel and from `available` (per location: location_policies)
+    Column("safety_stock", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 gtins = Table(
@@ -57,6 +59,10 @@ locations = Table(
     Column("virtual", Boolean, nullable=False, default=False),
     # virtual locations that must never go negative (in-transit per transfer ref)
     Column("covered", Boolean, nullable=False, default=True),
+    # site | warehouse | zone | bin for real ones; the virtual ones' kind is their code
+    Column("kind", String(20), nullable=False, default="bin", server_default="bin"),
+    # what a movement that would take on hand below 0 here does: refuse | allow (and flag)
+    Column("negative", String(8), nullable=False, default="refuse", server_default="refuse"),
 )
 
 movements = Table(
@@ -76,7 +82,14 @@ movements = Table(
     Column("device_ts", BigInteger, nullable=True),
     Column("gateway_ts", BigInteger, nullable=True),
     Column("booked_at", Ts, nullable=False),
+    # when it happened as far as the ledger trusts: the device's time unless flagged
+    Column("event_at", Ts, nullable=True),
+    Column("clock", String(64), nullable=False, default="", server_default=""),  # skew flag
+    Column("flags", String(64), nullable=False, default="", server_default=""),  # e.g. negative
+    Column("reason", String(64), nullable=False, default="", server_default=""),  # why / condition
+    Column("unit_cost", Numeric(14, 4), nullable=True),  # receipts: the purchase cost
     Index("ix_movements_sku_kind", "sku_id", "kind"),
+    Index("ix_movements_event_at", "event_at"),
 )
 
 balances = Table(

@@ -97,7 +97,7 @@ def check(conn: Connection) -> list[Mismatch | Impossible]:
         if reserved is None or reserved < 0:
             bad.append(Impossible(where, f"reserved {row.reserved!r}"))
         place = locs.get(row.loc_id)
-        if place is not None and place.covered and on_hand < 0:
+        if place is not None and place.covered and place.negative != "allow" and on_hand < 0:
             bad.append(Impossible(where, f"on_hand {on_hand}: stock here cannot go below 0"))
         actual[(row.sku_id, row.loc_id, lot)] = on_hand
     for key in sorted(set(expected) | set(actual), key=lambda k: (sku(k[0]), loc(k[1]), k[2])):

@@ -30,15 +30,18 @@ class Loc:
     code: str
     virtual: bool
     covered: bool
+    negative: str = "refuse"  # refuse | allow (book below zero and flag the movement)
 
 
 def _loc(row: Any) -> Loc:
-    return Loc(id=row.id, code=row.code, virtual=row.virtual, covered=row.covered)
+    return Loc(
+        id=row.id, code=row.code, virtual=row.virtual, covered=row.covered, negative=row.negative
+    )
 
 
 def ensure_virtual(conn: Connection) -> None:
     for code in VIRTUAL:
-        values = {"code": code, "virtual": True, "covered": False}
+        values = {"code": code, "virtual": True, "covered": False, "kind": code}
         insert_ignore(conn, locations, values, ["code"])
 
 
@@ -67,7 +70,13 @@ def transit(conn: Connection, ref: str, create: bool) -> Loc | None:
     code = f"{IN_TRANSIT}/{ref}"
     if create:
         parent = virtual(conn, IN_TRANSIT)
-        values = {"code": code, "virtual": True, "covered": True, "parent_id": parent.id}
+        values = {
+            "code": code,
+            "virtual": True,
+            "covered": True,
+            "parent_id": parent.id,
+            "kind": IN_TRANSIT,
+        }
         insert_ignore(conn, locations, values, ["code"])
     return find(conn, code)
 

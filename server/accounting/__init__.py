@@ -1,0 +1,1 @@
+"""Accounting output: journals derived from valuation effects (Beancount)."""
