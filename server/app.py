@@ -12,26 +12,37 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
+from server.access.routes import router as access_router
 from server.barcodes.routes import router as barcodes_router
 from server.body_limit import BodyLimit
 from server.catalog.routes import router as catalog_router
 from server.channels.dispatcher import Dispatcher
 from server.channels.outbox import mark_touched
 from server.channels.routes import router as channels_router
+from server.counts.legacy import adopt as adopt_legacy_counts
 from server.counts.routes import router as counts_router
 from server.db.engine import Database
 from server.db.migrate import upgrade
 from server.errors import LedgerError, is_outage
+from server.imports.routes import router as imports_router
 from server.ingest.routes import router as ingest_router
 from server.ledger.routes import router as ledger_router
 from server.locations.routes import router as locations_router
 from server.locations.service import ensure_virtual
+from server.movements.routes import router as movements_router
+from server.openapi import example
+from server.openapi import finish as finish_openapi
 from server.purchasing.routes import router as purchasing_router
 from server.quarantine.routes import router as quarantine_router
-from server.reports.reorder import evaluate
+from server.reorder.routes import router as reorder_router
+from server.reorder.service import evaluate
+from server.reports.kpi_routes import router as kpi_router
 from server.reports.routes import router as reports_router
+from server.reservations.routes import router as reservations_router
 from server.settings import Settings
+from server.suppliers.routes import router as suppliers_router
 from server.validation import jsonable
+from server.valuation.routes import router as valuation_router
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +56,13 @@ def ledger_database(url: str) -> Database:
     return db
 
 
-async def prepare(db: Database) -> None:
-    """Schema migrated to the newest revision and the virtual locations present."""
-    await upgrade(db)
+async def prepare(db: Database) -> tuple[str | None, str | None]:
+    """Schema migrated to the newest revision and the virtual locations present; returns the
+    schema revision before (the baseline for a ledger from before migrations) and after."""
+    revisions = await upgrade(db)
     await db.write_quietly(ensure_virtual)
+    await db.write_quietly(adopt_legacy_counts)  # counts from before cycle counts
+    return revisions
 
 
 async def open_database(url: str) -> Database:
@@ -105,8 +119,11 @@ def create_app(settings: Settings) -> FastAPI:
         body = {"detail": f"database error: {type(exc.orig).__name__}", "reason": "internal error"}
         return JSONResponse(body, status_code=500)
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses=example({"status": "ok"}))
     async def healthz() -> dict[str, str]:
+        """Liveness and database check; needs no token.
+
+        200 once the database answers a query; 503 `database unavailable` when it does not."""
         await db.read(lambda conn: conn.exec_driver_sql("SELECT 1"))
         return {"status": "ok"}
 
@@ -115,12 +132,21 @@ def create_app(settings: Settings) -> FastAPI:
         quarantine_router,
         catalog_router,
         locations_router,
+        movements_router,
         ledger_router,
         counts_router,
         purchasing_router,
+        suppliers_router,
+        reorder_router,
         channels_router,
         reports_router,
         barcodes_router,
+        access_router,
+        imports_router,
+        valuation_router,
+        kpi_router,
+        reservations_router,
     ):
         app.include_router(router)
+    finish_openapi(app)
     return app

@@ -1,4 +1,4 @@
-"""The ledger's command-line: `ledger serve|check|migrate|token` and `barcode explain`."""
+"""The ledger's command-line: `ledger serve|check|migrate|token|import` and `barcode explain`."""
 
 from __future__ import annotations
 
@@ -134,8 +134,8 @@ async def _check_async(args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     if bad:
-        print(f"{len(bad)} problem(s): balances that differ from their movements or impossible "
-              "values:", file=sys.stderr)  # fmt: skip
+        print(f"{len(bad)} problem(s): balances that differ from their movements or reservations, "
+              "or impossible values:", file=sys.stderr)  # fmt: skip
         for row in bad:
             print(f"  {row}", file=sys.stderr)
         return 1
@@ -178,9 +178,10 @@ async def _explain_async(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc))
     else:
-        for key, value in doc.items():
-            if value not in (None, ""):
-                print(f"{key:>8}: {_printable(key, value)}")
+        shown = {k: v for k, v in doc.items() if v not in (None, "")}
+        width = max(map(len, shown))
+        for key, value in shown.items():
+            print(f"{key:>{width}}: {_printable(key, value)}")
     return 0 if doc["ok"] else 1
 
 
@@ -221,6 +222,23 @@ def add_commands(commands: Any) -> None:
     rev.add_argument("--db", required=True)
     rev.add_argument("--name", required=True)
     rev.set_defaults(handler=_token_revoke)
+    imp = sub.add_parser("import", help="import the catalog or a baseline stocktake from CSV")
+    isub = imp.add_subparsers(dest="import_command", required=True, metavar="COMMAND")
+    for name, what in (("catalog", "SKUs and GTINs"), ("stocktake", "opening stock")):
+        one = isub.add_parser(name, help=f"{what} from a CSV file (all rows or none)")
+        one.add_argument("file", help="the CSV file ('-': standard input)")
+        if name == "stocktake":
+            one.add_argument("--ref", required=True, type=_identifier, help="used once")
+        one.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
+        one.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+        one.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+        one.set_defaults(handler=_import)
+    from server.accounting.cli import add_export
+
+    add_export(sub)
+    from server.purchasing.cli import add_commands as add_purchasing
+
+    add_purchasing(sub)
 
     barcode = commands.add_parser("barcode", help="barcode tools")
     bsub = barcode.add_subparsers(dest="barcode_command", required=True, metavar="COMMAND")
@@ -242,9 +260,8 @@ def _migrate(args: argparse.Namespace) -> int:
             print(f"stockwire ledger migrate: {exc}", file=sys.stderr)
             return 2
         try:
-            before = await revision(db)
-            await prepare(db)
-            after = await revision(db)
+            found = await revision(db)
+            before, after = await prepare(db)
         except Exception as exc:
             print(f"stockwire ledger migrate: {_one_line(exc)}", file=sys.stderr)
             return 2
@@ -252,8 +269,10 @@ def _migrate(args: argparse.Namespace) -> int:
             await db.dispose()
         if before == after:
             print(f"ok: already at schema revision {after}")
-        else:
-            print(f"ok: schema revision {before or '(empty)'} -> {after}")
+            return 0
+        if found is None and before is not None:
+            print(f"a ledger from before migrations: stamped as revision {before}")
+        print(f"ok: schema revision {before or '(empty)'} -> {after}")
         return 0
 
     return asyncio.run(go())
@@ -305,3 +324,58 @@ def _token_revoke(args: argparse.Namespace) -> int:
     return _with_ledger(
         "ledger token revoke", args, lambda conn: revoke(conn, args.name), write=True
     )
+
+
+def _identifier(text: str) -> str:
+    from server.validation import check_identifier
+
+    try:
+        return check_identifier(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`ledger import catalog|stocktake FILE`: a summary; the row errors and exit 1; exit 2
+    when the file or the ledger cannot be opened."""
+    from server.errors import LedgerError
+    from server.imports import catalog, report, stocktake
+    from server.imports.csvfile import MAX_BYTES, ImportRejected
+
+    command = f"stockwire ledger import {args.import_command}"
+    try:
+        if args.file == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with open(args.file, "rb") as handle:
+                data = handle.read(MAX_BYTES + 1)  # more is refused as too large
+    except OSError as exc:
+        print(f"{command}: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    def run(conn: Any) -> dict[str, Any]:
+        if args.import_command == "catalog":
+            return catalog.run(conn, data, args.dry_run)
+        return stocktake.run(conn, args.ref, data, args.dry_run)
+
+    async def go() -> int:
+        try:
+            db = await _open(args.db)
+        except CannotOpen as exc:
+            print(f"{command}: {exc}", file=sys.stderr)
+            return 2
+        try:
+            doc = await (db.read(run) if args.dry_run else db.write(run))
+        except ImportRejected as exc:
+            print(f"{command}: " + "\n".join(report.errors(exc)), file=sys.stderr)
+            return 1
+        except LedgerError as exc:
+            print(f"{command}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await db.dispose()
+        kind = args.import_command
+        print(json.dumps(doc, indent=2) if args.json else "\n".join(report.summary(kind, doc)))
+        return 0
+
+    return asyncio.run(go())

@@ -18,11 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from gateway.cli import add_commands as add_gateway_commands
     from server.cli import add_commands as add_server_commands
+    from server.reports.cli import add_commands as add_report_commands
     from stockwire.demo.cli import add_commands as add_demo_commands
 
     add_demo_commands(commands)
     add_gateway_commands(commands)
     add_server_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

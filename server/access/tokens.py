@@ -1,5 +1,6 @@
 """API tokens an admin issues and revokes. Only a token's SHA-256 is stored; the token itself
-is shown once, when it is made."""
+is shown once, when it is made. A name is unique among tokens; once revoked, the name may be
+issued again (the new token replaces the revoked row, whose secret stays dead)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, select
 from server.db.schema import api_tokens
 from server.db.sql import iso, now
 from server.errors import Conflict, NotFound, Refused
+from server.validation import check_identifier
 
 Role = Literal["admin", "clerk", "readonly", "gateway"]
 ROLES: tuple[Role, ...] = ("admin", "clerk", "readonly", "gateway")
@@ -33,18 +35,33 @@ def digest(token: str) -> str:
 
 def issue(conn: Connection, name: str, role: str, gateway: str = "") -> dict[str, Any]:
     """A new token for `name`; the answer is the only place the token appears."""
+    for what, value in [("token name", name)] + ([("gateway id", gateway)] if gateway else []):
+        try:
+            check_identifier(value)
+        except ValueError as exc:
+            raise Refused(f"bad {what}", f"{value!r}: {exc}") from None
     if role not in ROLES:
         raise Refused("bad role", f"{role!r}: a role is one of {', '.join(ROLES)}")
     if (role == "gateway") != bool(gateway):
         raise Refused("bad role", "a gateway token names its gateway; other roles do not")
-    if conn.execute(select(api_tokens.c.id).where(api_tokens.c.name == name)).first():
-        raise Conflict("token exists", f"a token named {name!r} exists; revoke it first")
+    old = conn.execute(
+        select(api_tokens.c.id, api_tokens.c.revoked_at).where(api_tokens.c.name == name)
+    ).first()
+    if old is not None and old.revoked_at is None:
+        raise Conflict("token exists", f"a token named {name!r} is active; revoke it first")
     token = "sw_" + secrets.token_urlsafe(32)
-    conn.execute(
-        api_tokens.insert().values(
-            name=name, role=role, gateway=gateway, token_sha256=digest(token), created_at=now()
-        )
-    )
+    values = {
+        "name": name,
+        "role": role,
+        "gateway": gateway,
+        "token_sha256": digest(token),
+        "created_at": now(),
+        "revoked_at": None,
+    }
+    if old is None:
+        conn.execute(api_tokens.insert().values(**values))
+    else:  # a revoked name issued again: the new secret replaces the dead one
+        conn.execute(api_tokens.update().where(api_tokens.c.id == old.id).values(**values))
     return {**get(conn, name), "token": token}
 
 

@@ -6,6 +6,8 @@ for what `inventory` and `cogs` mean):
     receipt             Assets:Inventory:<SKU>  / Liabilities:Goods-Received-Not-Invoiced
     opening             Assets:Inventory:<SKU>  / Equity:Opening-Balances
     issue:sale          Expenses:COGS           / Assets:Inventory:<SKU>
+    issue:supplier-return  Liabilities:Goods-Received-Not-Invoiced / Assets:Inventory:<SKU>
+                        (goods sent back: the supplier's credit note clears it)
     issue:<other>       Expenses:Inventory-Shrinkage / Assets:Inventory:<SKU>
     gain:return         Assets:Inventory:<SKU>  / Expenses:COGS (reverses COGS)
     gain:<other>        Assets:Inventory:<SKU>  / Expenses:Inventory-Shrinkage (a count gain
@@ -91,7 +93,10 @@ def _counter_account(kind: str) -> str | None:
 
 
 def _expense_account(kind: str) -> str:
-    """The account debited `cogs`: shrinkage for non-sale issues, COGS otherwise."""
+    """The account debited `cogs`: goods received not invoiced for a return to the supplier,
+    shrinkage for other non-sale issues, COGS otherwise."""
+    if kind == "issue:supplier-return":
+        return GRNI
     if kind.startswith("issue:") and kind != "issue:sale":
         return SHRINKAGE
     return COGS

@@ -1,6 +1,6 @@
 """Pure barcode decoding on top of biip: a code becomes a `Decoded` or a `BarcodeRefused`.
 
-No I/O here. GS1 element strings (AI 00/01/02/10/17/21/37) come from `biip.parse`; this module
+No I/O here. GS1 element strings (AI 00/01/02/10/17/21/37/310n) come from `biip.parse`; this module
 only chooses among biip's interpretations and maps its errors to the protocol's reasons.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import biip
@@ -39,10 +40,12 @@ class Decoded:
     serial: str = ""
     qty: int = 1
     sscc: str | None = None
+    net_weight_kg: Decimal | None = None  # AI 310n: variable-measure items
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["expiry"] = self.expiry.isoformat() if self.expiry else None
+        doc["net_weight_kg"] = str(self.net_weight_kg) if self.net_weight_kg is not None else None
         return doc
 
 
@@ -106,6 +109,9 @@ def _from_message(message: GS1Message) -> Decoded:
             fields["expiry"] = element.date
         elif ai == "21":
             fields["serial"] = element.value
+        elif ai.startswith("310") and len(ai) == 4:
+            decimals = int(ai[3])
+            fields["net_weight_kg"] = Decimal(int(element.value)).scaleb(-decimals)
         elif ai == "37":
             fields["qty"] = int(element.value)
             if fields["qty"] < 1:
@@ -134,6 +140,12 @@ def decode(code: str) -> Decoded:
         return _from_message(message)
     symbology = result.symbology_identifier
     is_gs1 = symbology is not None and symbology.gs1_symbology in _GS1_SYMBOLOGIES
+    payload = code[3:] if symbology is not None else code
+    if not is_gs1 and payload.isascii() and payload.isdigit() and len(payload) in (8, 12, 13, 14):
+        # plain GTIN digits: a misread 95... is a wrong check digit, not internal AI 95
+        if result.gtin is not None:
+            return Decoded(gtin14=result.gtin.as_gtin_14())
+        raise _refuse_gtin_error(result.gtin_error or "")
     if is_gs1 or (result.gtin is None and message is not None):
         if message is None:
             raise _refuse_message_error(result.gs1_message_error or "")
@@ -142,7 +154,6 @@ def decode(code: str) -> Decoded:
         return Decoded(gtin14=result.gtin.as_gtin_14())
     if result.sscc is not None:
         return Decoded(sscc=result.sscc.value)
-    payload = code[3:] if symbology is not None else code
     looks_gs1 = "\x1d" in payload or (payload[:2] in ("01", "02") and len(payload) > 14)
     if looks_gs1 and result.gs1_message_error:  # an element string without an AIM prefix
         raise _refuse_message_error(result.gs1_message_error)
@@ -152,8 +163,16 @@ def decode(code: str) -> Decoded:
 
 
 def normalize_gtin(text: str) -> str:
-    """A GTIN-8/12/13/14 as typed by an admin, as GTIN-14; BarcodeRefused if it is none."""
-    decoded = decode(text.strip())
+    """A GTIN-8/12/13/14 as typed by an admin, as GTIN-14; BarcodeRefused if it is none.
+    8, 12, 13 or 14 plain digits are read as a GTIN only, never as an element string (a
+    mistyped 95060001... is a wrong check digit, not internal AI 95)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14):
+        try:
+            return biip.gtin.Gtin.parse(text).as_gtin_14()
+        except biip.ParseError as exc:
+            raise _refuse_gtin_error(str(exc)) from None
+    decoded = decode(text)
     if decoded.gtin14 is None:
         raise BarcodeRefused("not a valid GTIN", f"{text!r} is not a GTIN")
     return decoded.gtin14

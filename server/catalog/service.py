@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from server.barcodes.parse import normalize_gtin
-from server.db.schema import gtins, skus
+from server.db.schema import gtins, skus, suppliers
 from server.errors import Conflict, NotFound
+from server.suppliers.service import supplier_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class SkuIn:
     reorder_point: int | None = None
     reorder_qty: int | None = None
     gtins: tuple[GtinIn, ...] = ()
+    supplier: str | None = None  # default supplier's code; None keeps it, "" removes it
 
 
 def sku_id(conn: Connection, sku: str) -> int:
@@ -61,6 +63,8 @@ def upsert(conn: Connection, item: SkuIn) -> dict[str, Any]:
         "reorder_point": item.reorder_point,
         "reorder_qty": item.reorder_qty,
     }
+    if item.supplier is not None:
+        values["supplier_id"] = supplier_id(conn, item.supplier) if item.supplier else None
     existing = conn.execute(select(skus.c.id).where(skus.c.sku == item.sku)).scalar()
     if existing is None:
         conn.execute(skus.insert().values(sku=item.sku, **values))
@@ -78,12 +82,17 @@ def _doc(row: Any, codes: list[dict[str, Any]]) -> dict[str, Any]:
         "unit_cost": str(row.unit_cost.quantize(Decimal("0.01"))),
         "reorder_point": row.reorder_point,
         "reorder_qty": row.reorder_qty,
+        "supplier": row.supplier,
         "gtins": codes,
     }
 
 
 def list_all(conn: Connection, sku: str | None = None) -> list[dict[str, Any]]:
-    query = select(skus).order_by(skus.c.sku)
+    query = (
+        select(skus, suppliers.c.code.label("supplier"))
+        .outerjoin(suppliers, suppliers.c.id == skus.c.supplier_id)
+        .order_by(skus.c.sku)
+    )
     if sku is not None:
         query = query.where(skus.c.sku == sku)
     rows = conn.execute(query).all()

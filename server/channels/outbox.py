@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 from server.db.schema import channel_dirty, channels, locations
 from server.db.sql import now, upsert
 from server.ledger.stock import totals
+from server.reservations.availability import held_back
 
 ALL = "all"
 
@@ -65,10 +66,12 @@ class Level:
 
 
 def level(conn: Connection, sku_id: int, scope: str | list[str], safety_stock: int) -> Level:
-    """available = Σ on_hand − reserved over the channel's locations − safety stock, ≥ 0."""
+    """available = Σ on_hand − reserved over the channel's locations − the SKU's safety stock
+    (SKU-wide and at those locations) − the channel's safety stock, ≥ 0."""
     codes = None if scope == ALL else scope
     on_hand, reserved = totals(conn, [sku_id], codes).get(sku_id, (0, 0))
-    return Level(on_hand=on_hand, available=max(0, on_hand - reserved - safety_stock))
+    held = held_back(conn, sku_id, codes) + safety_stock
+    return Level(on_hand=on_hand, available=max(0, on_hand - reserved - held))
 
 
 def dirty_rows(conn: Connection) -> list[Any]:

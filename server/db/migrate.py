@@ -8,6 +8,7 @@ The scripts live in `server/migrations/versions`. A ledger made before migration
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -49,12 +50,29 @@ def _upgrade(conn: Connection, target: str) -> tuple[str | None, str | None]:
     return before, current(conn)
 
 
+def _foreign_key_problems(conn: Connection) -> list[Any]:
+    return list(conn.exec_driver_sql("PRAGMA foreign_key_check"))
+
+
 async def upgrade(db: Database, target: str = "head") -> tuple[str | None, str | None]:
-    """Upgrade to `target`; returns (revision before, revision after)."""
+    """Upgrade to `target`; returns (revision before, revision after).
+
+    On SQLite, Alembic alters a table by copying it; foreign keys are switched off for that
+    (outside the transaction, where SQLite allows it) and checked before the commit."""
     async with db.engine.connect() as conn:
-        await conn.execution_options(sw_write=True)
-        async with conn.begin():
-            return await conn.run_sync(_upgrade, target)
+        raw = (await conn.get_raw_connection()).driver_connection if db.is_sqlite else None
+        if raw is not None:
+            await raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            await conn.execution_options(sw_write=True)
+            async with conn.begin():
+                revisions = await conn.run_sync(_upgrade, target)
+                if raw is not None and (bad := await conn.run_sync(_foreign_key_problems)):
+                    raise RuntimeError(f"migration broke foreign keys: {bad[:5]}")
+                return revisions
+        finally:
+            if raw is not None:
+                await raw.execute("PRAGMA foreign_keys=ON")
 
 
 async def revision(db: Database) -> str | None:

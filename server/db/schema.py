@@ -38,7 +38,7 @@ skus = Table(
     Column("unit_cost", Numeric(14, 4), nullable=False, default=0),
     Column("reorder_point", Integer, nullable=True),
     Column("reorder_qty", Integer, nullable=True),
-    # held back from every channel and from `available` (per location: location_policies)
+    # held back from every channel and from `available` (per location: safety_stocks)
     Column("safety_stock", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
@@ -176,10 +176,10 @@ counts = Table(
     _id(),
     Column("ref", String(64), nullable=False),
     Column("loc_id", Id, ForeignKey("locations.id"), nullable=False),
-    Column("status", String(16), nullable=False, default="open"),  # open | closed
+    Column("status", String(16), nullable=False, default="open"),  # open | closed | cancelled
     Column("opened_at", Ts, nullable=False),
     Column("closed_at", Ts, nullable=True),
-    UniqueConstraint("ref", "loc_id", name="uq_counts_ref_loc"),
+    UniqueConstraint("ref", "loc_id", name="uq_counts_ref_loc"),  # a count's sheet per bin
 )
 
 count_lines = Table(
@@ -264,4 +264,182 @@ api_tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", Ts, nullable=False),
     Column("revoked_at", Ts, nullable=True),
+)
+
+# A supplier's invoice correcting the unit cost of one receipt movement (valuation replays it).
+cost_revisions = Table(
+    "cost_revisions",
+    metadata,
+    _id(),
+    Column("movement_id", Id, ForeignKey("movements.id"), nullable=False),
+    Column("unit_cost", Numeric(14, 4), nullable=False),
+    Column("note", String(200), nullable=False, default=""),
+    Column("revised_at", Ts, nullable=False),
+    Index("ix_cost_revisions_movement", "movement_id"),
+)
+
+# ---- locations and movements (clerk movements API) ----------------------------------------
+# The first answer to a request sent with an idempotency key, replayed when the key comes again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _id(),
+    Column("scope", String(32), nullable=False),  # the endpoint family, e.g. "movements"
+    Column("key", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the request body
+    Column("answer", Text, nullable=False, default=""),  # the JSON answer
+    Column("created_at", Ts, nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys"),
+)
+# the movement journal filtered by location (GET /v1/movements?loc=)
+Index("ix_movements_from_loc", movements.c.from_loc_id)
+Index("ix_movements_to_loc", movements.c.to_loc_id)
+
+# ---- valuation and KPIs ---------------------------------------------------------------------
+# Company settings: one row, id 1; absent = the defaults in
+# server.valuation.company. Kept in the ledger so every process values stock the same way.
+company = Table(
+    "company",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("valuation_method", String(8), nullable=False),  # fifo | average
+    Column("currency", String(3), nullable=False),
+    Column("carrying_rate", Numeric(8, 4), nullable=False),  # annual fraction, 0.25 = 25 %
+    Column("updated_at", Ts, nullable=False),
+)
+
+# ---- purchasing and reorder (suppliers, PO status, receipt costs, per-location rules) -------
+suppliers = Table(
+    "suppliers",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("lead_time_days", Integer, nullable=False, default=0),
+    Column("currency", String(3), nullable=True),  # ISO 4217; None: the company's
+    Column("created_at", Ts, nullable=False),
+)
+# Columns added to tables that hold data carry no FOREIGN KEY: adding one on SQLite copies the
+# table, which its referencing rows refuse. The services only write ids they looked up.
+# a SKU's default supplier (reorder drafts go to it)
+skus.append_column(Column("supplier_id", Id, nullable=True))
+# draft | open | partially_received | received | closed | cancelled; rows from before 0002 were
+# receivable as soon as they were created, hence the server default "open" (inserts name it)
+purchase_orders.append_column(
+    Column("status", String(20), nullable=False, default="draft", server_default="open")
+)
+purchase_orders.append_column(Column("supplier_id", Id, nullable=True))
+purchase_orders.append_column(Column("expected_on", Date, nullable=True))
+purchase_orders.append_column(Column("submitted_at", Ts, nullable=True))
+purchase_orders.append_column(Column("closed_at", Ts, nullable=True))
+purchase_orders.append_column(
+    Column("note", String(200), nullable=False, default="", server_default="")
+)
+Index("ix_purchase_orders_status", purchase_orders.c.status)
+# the unit cost on the supplier's invoice; receipts after it are booked at it
+po_lines.append_column(Column("invoiced_cost", Numeric(14, 4), nullable=True))
+
+# A reorder rule for one SKU at one real location (and its sub-locations); the SKU-wide rule
+# is skus.reorder_point / reorder_qty.
+reorder_rules = Table(
+    "reorder_rules",
+    metadata,
+    _id(),
+    Column("sku_id", Id, ForeignKey("skus.id"), nullable=False),
+    Column("loc_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("point", Integer, nullable=False),
+    Column("qty", Integer, nullable=False),
+    UniqueConstraint("sku_id", "loc_id", name="uq_reorder_rules_key"),
+)
+# which rule raised the alert (None: the SKU-wide one), the draft PO it created, why it closed
+reorder_alerts.append_column(Column("loc_id", Id, nullable=True))
+reorder_alerts.append_column(Column("po_id", Id, nullable=True))
+reorder_alerts.append_column(
+    Column("closed_reason", String(16), nullable=False, default="", server_default="")
+)
+reorder_alerts.append_column(
+    Column("note", String(200), nullable=False, default="", server_default="")
+)
+
+# --- reservations and safety stock (server/reservations) ---
+
+# One line of a channel order: qty asked for one SKU. Idempotent on (order_ref, sku_id).
+reservations = Table(
+    "reservations",
+    metadata,
+    _id(),
+    Column("order_ref", String(64), nullable=False),
+    Column("channel", String(64), nullable=False, default="", server_default=""),
+    Column("sku_id", Id, ForeignKey("skus.id"), nullable=False),
+    Column("qty", BigInteger, nullable=False),  # asked
+    Column("consumed", BigInteger, nullable=False, default=0),  # picked for the order
+    Column("status", String(16), nullable=False, default="open"),  # open|cancelled|consumed
+    Column("created_at", Ts, nullable=False),
+    Column("updated_at", Ts, nullable=False),
+    UniqueConstraint("order_ref", "sku_id", name="uq_reservations_order_sku"),
+    Index("ix_reservations_status_sku", "status", "sku_id"),
+)
+
+# Where a reservation line holds its stock (it may split across bins): `reserved` is held now
+# (balances.reserved at lot '' sums it over open lines), `consumed` was picked here for it.
+reservation_holds = Table(
+    "reservation_holds",
+    metadata,
+    _id(),
+    Column("reservation_id", Id, ForeignKey("reservations.id"), nullable=False),
+    Column("sku_id", Id, ForeignKey("skus.id"), nullable=False),
+    Column("loc_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("reserved", BigInteger, nullable=False, default=0),
+    Column("consumed", BigInteger, nullable=False, default=0),
+    UniqueConstraint("reservation_id", "loc_id", name="uq_reservation_holds_key"),
+    Index("ix_reservation_holds_sku_loc", "sku_id", "loc_id"),
+)
+
+# Safety stock per SKU x location, on top of the SKU-wide skus.safety_stock.
+safety_stocks = Table(
+    "safety_stocks",
+    metadata,
+    Column("sku_id", Id, ForeignKey("skus.id"), primary_key=True),
+    Column("loc_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("qty", BigInteger, nullable=False),
+)
+
+# ---- cycle counts (server/counts) -----------------------------------------------------------
+# One count per reference: opened for a scope (POST /v1/counts, kind "scoped") or started by
+# scanning an unknown count reference (kind "spot"). Its per-bin sheets are `counts` rows
+# (cycle_id; rows from before 0002 are adopted at start-up), their lines `count_lines`.
+cycle_counts = Table(
+    "cycle_counts",
+    metadata,
+    _id(),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # scoped | spot
+    Column("blind", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),  # open | review | closed | cancelled
+    Column("opened_at", Ts, nullable=False),
+    Column("counted_at", Ts, nullable=True),  # T1 of the last submit
+    Column("closed_at", Ts, nullable=True),  # approved (closed) or cancelled
+)
+# the SKUs a scoped count is limited to (none: every SKU)
+cycle_count_skus = Table(
+    "cycle_count_skus",
+    metadata,
+    Column("cycle_id", Id, ForeignKey("cycle_counts.id"), primary_key=True),
+    Column("sku_id", Id, ForeignKey("skus.id"), primary_key=True),
+)
+# (no FOREIGN KEY: adding one makes SQLite copy `counts`, which fails under foreign_keys=ON
+# while old count_lines rows reference it; the counts service keeps it right)
+counts.append_column(Column("cycle_id", Id, nullable=True))
+Index("ix_counts_loc", counts.c.loc_id)  # the late-movement hook: counts at a bin
+Index("ix_counts_cycle", counts.c.cycle_id)
+count_lines.append_column(Column("expected", BigInteger, nullable=True))  # on hand at T1
+count_lines.append_column(Column("counted_at", Ts, nullable=True))  # this line's T1
+count_lines.append_column(Column("reset_at", Ts, nullable=True))  # its recount began
+# what each device counted on a line (their sum is the line's `counted`)
+count_tallies = Table(
+    "count_tallies",
+    metadata,
+    Column("line_id", Id, ForeignKey("count_lines.id"), primary_key=True),
+    Column("dev", String(64), primary_key=True),
+    Column("qty", BigInteger, nullable=False),
 )

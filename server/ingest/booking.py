@@ -4,6 +4,7 @@ caller owns the transaction (a savepoint per event)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Connection
 
@@ -13,7 +14,8 @@ from server.errors import Refused
 from server.ledger.movements import Origin, move
 from server.locations import service as locations
 from server.locations.service import Loc
-from server.purchasing import service as purchasing
+from server.purchasing import receiving
+from server.reservations import picking
 from server.validation import MAX_QTY
 from stockwire.wire import ScanEvent
 
@@ -24,13 +26,21 @@ def book(conn: Connection, ev: ScanEvent, gateway_ts: int | None = None) -> None
     if ev.mode == "count-close":
         counts.close(conn, ev.ref, loc, origin)
         return
+    locations.require_bin(loc)  # stock lives in bins, not in zones or warehouses
     item = resolve(conn, ev.code)
     qty = ev.qty * item.units
     if qty > MAX_QTY:
         raise Refused("bad event", f"{ev.qty} × {item.units} units = {qty}, above {MAX_QTY}")
     lot = item.lot or None
 
-    def go(src: Loc, dst: Loc, lot: str | None, expiry: date | None = None) -> None:
+    def go(
+        src: Loc,
+        dst: Loc,
+        lot: str | None,
+        expiry: date | None = None,
+        reason: str = "",
+        unit_cost: Decimal | None = None,
+    ) -> None:
         move(
             conn,
             sku_id=item.sku_id,
@@ -43,19 +53,25 @@ def book(conn: Connection, ev: ScanEvent, gateway_ts: int | None = None) -> None
             expiry=expiry,
             serial=item.serial,
             origin=origin,
+            reason=reason,
+            unit_cost=unit_cost,
         )
 
     if ev.mode == "receive":
-        if ev.ref:
-            purchasing.receive(conn, ev.ref, item.sku_id, qty)
+        cost = receiving.receive(conn, ev.ref, item.sku_id, qty)  # the PO line's or the SKU's
         supplier = locations.virtual(conn, locations.SUPPLIER)
-        go(supplier, loc, item.lot, item.expiry)
+        go(supplier, loc, item.lot, item.expiry, unit_cost=cost)
     elif ev.mode == "pick":
         customer = locations.virtual(conn, locations.CUSTOMER)
+        picking.check_pick(conn, item.sku_id, loc, qty, ev.ref)  # not stock reserved for others
         go(loc, customer, lot)
     elif ev.mode == "return":
         customer = locations.virtual(conn, locations.CUSTOMER)
-        go(customer, loc, item.lot, item.expiry)
+        if ev.ref.upper() in ("DAMAGED", "QUARANTINE"):  # not resellable: held apart
+            quarantine = locations.virtual(conn, locations.QUARANTINE)
+            go(customer, quarantine, item.lot, item.expiry, ev.ref.lower())
+        else:
+            go(customer, loc, item.lot, item.expiry)
     elif ev.mode == "transfer-out":
         if not ev.ref:
             raise Refused("unknown reference", "a transfer needs a reference (SW:REF)")
@@ -71,6 +87,6 @@ def book(conn: Connection, ev: ScanEvent, gateway_ts: int | None = None) -> None
         except Refused as exc:
             raise Refused("no open transfer", exc.detail) from exc
     elif ev.mode == "count":
-        counts.record(conn, ev.ref, loc, item.sku_id, item.lot, qty)
+        counts.record(conn, ev.ref, loc, item.sku_id, item.lot, qty, ev.dev, origin)
     else:
         raise Refused("bad event", f"mode {ev.mode!r}")

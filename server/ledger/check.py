@@ -3,6 +3,7 @@
 The check also reports values no booking can produce (a movement of 0 or fewer units, a
 quantity that is not a whole number, a row naming a SKU or location that does not exist,
 negative stock in a real location) instead of failing on them: it runs on damaged ledgers.
+Reservations are checked too (server.reservations.audit).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from server.db.schema import balances, locations, movements, skus
+from server.reservations.audit import ReservationProblem, audit
 
 Key = tuple[Any, Any, str]
 
@@ -56,7 +58,7 @@ def _whole(value: Any) -> int | None:
     return None
 
 
-def check(conn: Connection) -> list[Mismatch | Impossible]:
+def check(conn: Connection) -> list[Mismatch | Impossible | ReservationProblem]:
     sku_names = {i: str(n) for i, n in conn.execute(select(skus.c.id, skus.c.sku))}
     locs = {r.id: r for r in conn.execute(select(locations))}
 
@@ -67,7 +69,7 @@ def check(conn: Connection) -> list[Mismatch | Impossible]:
         row = locs.get(loc_id)
         return str(row.code) if row is not None else f"unknown location id {loc_id!r}"
 
-    bad: list[Mismatch | Impossible] = []
+    bad: list[Mismatch | Impossible | ReservationProblem] = []
     expected: dict[Key, int] = defaultdict(int)
     m = movements.c
     query = select(m.id, m.sku_id, m.from_loc_id, m.to_loc_id, m.lot, m.qty).order_by(m.id)
@@ -105,4 +107,4 @@ def check(conn: Connection) -> list[Mismatch | Impossible]:
         if want != have:
             sku_id, loc_id, lot = key
             bad.append(Mismatch(sku(sku_id), loc(loc_id), lot, have, want))
-    return bad
+    return bad + audit(conn)  # reserved = what open reservations hold, never over on hand

@@ -5,21 +5,66 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import Connection
 
 from server.deps import DbDep, Reader
-from server.ledger.stock import rows
+from server.ledger.stock import rows, sum_by_sku
+from server.locations.tree import subtree
 from server.validation import IdentifierQuery
 
 router = APIRouter(dependencies=Reader)
 
 
-@router.get("/v1/stock")
+_STOCK = {
+    "sku": "PHC-01",
+    "loc": "WH1-A-01",
+    "lot": "",
+    "expiry": None,
+    "on_hand": 5,
+    "reserved": 0,
+    "safety_stock": 0,
+    "available": 5,
+}
+
+
+@router.get(
+    "/v1/stock",
+    summary="Stock per SKU, location and lot",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "stock": [_STOCK],
+                        "under": "WH1",
+                        "totals": [{"sku": "PHC-01", "on_hand": 5, "reserved": 0, "available": 5}],
+                    }
+                }
+            }
+        }
+    },
+)
 async def get_stock(
     db: DbDep,
     sku: IdentifierQuery = None,
     loc: IdentifierQuery = None,
     virtual: bool = False,
     zero: bool = False,
+    under: IdentifierQuery = None,
 ) -> dict[str, Any]:
-    found = await db.read(rows, sku, loc, include_virtual=virtual, include_zero=zero)
-    return {"stock": found}
+    """Balance rows (sku, loc, lot, expiry, on_hand, reserved, safety_stock, available; a
+    location's reserved and safety stock show on its lot-less row) of real locations
+    (`virtual=true`: also the virtual ones), without zero rows unless `zero=true`. `under`
+    keeps the locations in a node's subtree (the node and everything under it) and adds
+    `totals` per SKU over them; 404 for an unknown node."""
+    if under is None:
+        found = await db.read(rows, sku, loc, include_virtual=virtual, include_zero=zero)
+        return {"stock": found}
+    node: str = under
+
+    def within(conn: Connection) -> list[dict[str, Any]]:
+        ids = subtree(conn, node)
+        return rows(conn, sku, loc, include_virtual=virtual, include_zero=zero, loc_ids=ids)
+
+    found = await db.read(within)
+    return {"stock": found, "under": under, "totals": sum_by_sku(found)}

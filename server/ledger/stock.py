@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
-from server.db.schema import balances, locations, skus
+from server.db.schema import balances, locations, safety_stocks, skus
 
 
 def on_hand_at(conn: Connection, sku_id: int, loc_id: int, lot: str | None = None) -> int:
@@ -48,8 +48,11 @@ def rows(
     loc: str | None = None,
     include_virtual: bool = False,
     include_zero: bool = False,
+    loc_ids: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Balance rows with sku, loc, lot, expiry, on_hand, reserved, available."""
+    """Balance rows with sku, loc, lot, expiry, on_hand, reserved, safety_stock, available
+    (reserved and safety stock are held per location, on its lot-less row); `loc_ids`
+    keeps the rows of those locations only (a subtree: locations.tree.subtree)."""
     query = (
         select(
             skus.c.sku,
@@ -58,19 +61,33 @@ def rows(
             balances.c.expiry,
             balances.c.on_hand,
             balances.c.reserved,
+            func.coalesce(safety_stocks.c.qty, 0).label("safety"),
         )
         .join(skus, skus.c.id == balances.c.sku_id)
         .join(locations, locations.c.id == balances.c.loc_id)
+        # a location's safety stock shows on its lot-less row, next to its reserved
+        .outerjoin(
+            safety_stocks,
+            and_(
+                safety_stocks.c.sku_id == balances.c.sku_id,
+                safety_stocks.c.loc_id == balances.c.loc_id,
+                balances.c.lot == "",
+            ),
+        )
         .order_by(skus.c.sku, locations.c.code, balances.c.lot)
     )
     if sku:
         query = query.where(skus.c.sku == sku)
     if loc:
         query = query.where(locations.c.code == loc)
+    if loc_ids is not None:
+        query = query.where(balances.c.loc_id.in_(list(loc_ids)))
     if not include_virtual:
         query = query.where(locations.c.virtual.is_(False))
     if not include_zero:
-        query = query.where((balances.c.on_hand != 0) | (balances.c.reserved != 0))
+        query = query.where(
+            (balances.c.on_hand != 0) | (balances.c.reserved != 0) | (safety_stocks.c.qty > 0)
+        )
     return [
         {
             "sku": r.sku,
@@ -79,7 +96,19 @@ def rows(
             "expiry": r.expiry.isoformat() if r.expiry else None,
             "on_hand": int(r.on_hand),
             "reserved": int(r.reserved),
-            "available": int(r.on_hand) - int(r.reserved),
+            "safety_stock": int(r.safety),
+            "available": int(r.on_hand) - int(r.reserved) - int(r.safety),
         }
         for r in conn.execute(query)
     ]
+
+
+def sum_by_sku(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Balance rows (as `rows` gives them) summed per SKU: on_hand, reserved, available."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in found:
+        total = out.setdefault(row["sku"], {"sku": row["sku"], "on_hand": 0, "reserved": 0,
+                                            "available": 0})  # fmt: skip
+        for field in ("on_hand", "reserved", "available"):
+            total[field] += row[field]
+    return [out[sku] for sku in sorted(out)]

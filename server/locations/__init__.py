@@ -1,1 +1,2 @@
-"""Locations: real bins (WH1-A-01, optional parent) and the virtual ends of every movement."""
+"""Locations: the tree of real ones (site → warehouse → zone → bin) and the virtual ends of
+every movement (supplier, customer, inventory-loss, count-adjustment, in-transit, quarantine)."""

@@ -1,4 +1,9 @@
-"""Location lookup and creation. Owns the virtual locations and in-transit-per-transfer ones."""
+"""Location lookup and creation. Owns the virtual locations and in-transit-per-transfer ones.
+
+Real locations form a tree (server.locations.tree has its rules): site → warehouse → zone →
+bin. Stock is booked at bins only (`stock_bin`); a bin may stand alone (no parent), as every
+location created before the tree did.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy import Connection, select
 from server.db.schema import locations
 from server.db.sql import insert_ignore
 from server.errors import Conflict, NotFound, Refused
+from server.locations.tree import place
 
 SUPPLIER = "supplier"
 CUSTOMER = "customer"
@@ -19,6 +25,7 @@ COUNT_ADJUSTMENT = "count-adjustment"
 IN_TRANSIT = "in-transit"
 QUARANTINE = "quarantine"
 VIRTUAL = (SUPPLIER, CUSTOMER, INVENTORY_LOSS, COUNT_ADJUSTMENT, IN_TRANSIT, QUARANTINE)
+_CODE_CHARS = 64  # locations.code
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -31,11 +38,17 @@ class Loc:
     virtual: bool
     covered: bool
     negative: str = "refuse"  # refuse | allow (book below zero and flag the movement)
+    kind: str = "bin"  # site | warehouse | zone | bin; a virtual one's kind is its code
 
 
 def _loc(row: Any) -> Loc:
     return Loc(
-        id=row.id, code=row.code, virtual=row.virtual, covered=row.covered, negative=row.negative
+        id=row.id,
+        code=row.code,
+        virtual=row.virtual,
+        covered=row.covered,
+        negative=row.negative,
+        kind=row.kind,
     )
 
 
@@ -65,9 +78,26 @@ def real(conn: Connection, code: str) -> Loc:
     return loc
 
 
+def stock_bin(conn: Connection, code: str) -> Loc:
+    """A real location stock may be booked at: a bin. Refused `unknown location` otherwise."""
+    return require_bin(real(conn, code))
+
+
+def require_bin(loc: Loc) -> Loc:
+    if loc.kind != "bin":
+        raise Refused("unknown location", f"{loc.code} is a {loc.kind}: stock is booked at bins")
+    return loc
+
+
 def transit(conn: Connection, ref: str, create: bool) -> Loc | None:
     """The in-transit location of one transfer reference (child of `in-transit`)."""
     code = f"{IN_TRANSIT}/{ref}"
+    if len(code) > _CODE_CHARS:
+        if not create:
+            return None
+        limit = _CODE_CHARS - len(IN_TRANSIT) - 1
+        detail = f"{ref!r}: a transfer reference is at most {limit} characters"
+        raise Refused("unknown reference", detail)
     if create:
         parent = virtual(conn, IN_TRANSIT)
         values = {
@@ -81,7 +111,14 @@ def transit(conn: Connection, ref: str, create: bool) -> Loc | None:
     return find(conn, code)
 
 
-def upsert(conn: Connection, code: str, parent: str | None) -> dict[str, Any]:
+def upsert(
+    conn: Connection,
+    code: str,
+    parent: str | None,
+    kind: str = "bin",
+    negative: str = "refuse",
+) -> dict[str, Any]:
+    """Create the location, or replace an existing one's kind, parent and policy."""
     if code in VIRTUAL:
         raise Conflict("bad location", f"{code!r} is reserved for a virtual location")
     if not _CODE.match(code):
@@ -90,19 +127,34 @@ def upsert(conn: Connection, code: str, parent: str | None) -> dict[str, Any]:
             f"{code!r}: a location code is 1-64 letters, digits, '-', '_' or '.', "
             "starting with a letter or digit",
         )
-    parent_id = None
-    if parent:
-        parent_id = real(conn, parent).id
     existing = find(conn, code)
-    if existing is not None:
-        if existing.virtual:
-            raise Conflict("bad location", f"{code!r} is virtual")
-        conn.execute(
-            locations.update().where(locations.c.id == existing.id).values(parent_id=parent_id)
-        )
-    else:
-        values = {"code": code, "parent_id": parent_id, "virtual": False, "covered": True}
-        conn.execute(locations.insert().values(**values))
+    if existing is not None and existing.virtual:
+        raise Conflict("bad location", f"{code!r} is virtual")
+    place(conn, code, existing.id if existing else None, kind, parent, negative)
+    return get(conn, code)
+
+
+def update(conn: Connection, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change some of an existing location's kind, parent (None: detach) and policy."""
+    loc = find(conn, code)
+    if loc is None:
+        raise NotFound("unknown location", code)
+    if loc.virtual:
+        raise Conflict("bad location", f"{code!r} is virtual: its place and policy are fixed")
+    row = conn.execute(select(locations.c.parent_id).where(locations.c.id == loc.id)).one()
+    parent = None
+    if row.parent_id is not None:
+        parent = conn.execute(
+            select(locations.c.code).where(locations.c.id == row.parent_id)
+        ).scalar_one()
+    place(
+        conn,
+        code,
+        loc.id,
+        changes.get("kind") or loc.kind,
+        changes.get("parent", parent),
+        changes.get("negative") or loc.negative,
+    )
     return get(conn, code)
 
 
@@ -117,7 +169,13 @@ def list_all(conn: Connection, include_virtual: bool = False) -> list[dict[str, 
     rows = conn.execute(select(locations).order_by(locations.c.code)).all()
     codes = {r.id: r.code for r in rows}
     return [
-        {"code": r.code, "parent": codes.get(r.parent_id), "virtual": bool(r.virtual)}
+        {
+            "code": r.code,
+            "parent": codes.get(r.parent_id),
+            "kind": r.kind,
+            "virtual": bool(r.virtual),
+            "negative": r.negative,
+        }
         for r in rows
         if include_virtual or not r.virtual
     ]

@@ -145,3 +145,43 @@ def replay(conn: Connection, qid: int) -> dict[str, Any]:
             outcome.values(status="booked", reason="", detail=f"replayed from quarantine {qid}")
         )
     return _doc(conn.execute(select(quarantine).where(quarantine.c.id == qid)).one())
+
+
+def map_code(conn: Connection, qid: int, sku: str, multiplier: int = 1) -> dict[str, Any]:
+    """Teach the catalog the GTIN of entry `qid`'s code (as `multiplier` units of `sku`), then
+    replay that entry and every other open entry refused for the same unknown GTIN."""
+    from server.barcodes.parse import BarcodeRefused, decode
+    from server.catalog.service import add_gtin
+
+    row = conn.execute(select(quarantine).where(quarantine.c.id == qid)).first()
+    if row is None:
+        raise NotFound("unknown quarantine entry", str(qid))
+    if row.status == "replayed":
+        raise Conflict("already replayed", str(qid))
+    try:
+        gtin = decode(row.code).gtin14
+    except BarcodeRefused as exc:
+        raise Refused("not mappable", f"entry {qid}'s code is not a GTIN: {exc.detail}") from exc
+    if gtin is None:
+        raise Refused("not mappable", f"entry {qid}'s code names no trade item (an SSCC?)")
+    add_gtin(conn, sku, gtin, multiplier)
+    same = [
+        r.id
+        for r in conn.execute(
+            select(quarantine.c.id, quarantine.c.code)
+            .where(quarantine.c.status == "open", quarantine.c.reason == "unknown barcode")
+            .order_by(quarantine.c.id)
+        )
+        if r.id != qid and _gtin_of(r.code) == gtin
+    ]
+    replayed = [replay(conn, entry) for entry in [qid, *same]]
+    return {"gtin14": gtin, "sku": sku, "multiplier": multiplier, "replayed": replayed}
+
+
+def _gtin_of(code: str) -> str | None:
+    from server.barcodes.parse import BarcodeRefused, decode
+
+    try:
+        return decode(code).gtin14
+    except BarcodeRefused:
+        return None

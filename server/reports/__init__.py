@@ -1,1 +1,1 @@
-"""Reports and alerts derived from the ledger: reorder alerts, sell-through."""
+"""Reports derived from the ledger: sell-through, KPIs (reorder alerts: server.reorder)."""

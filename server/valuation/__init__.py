@@ -1,1 +1,3 @@
-"""Inventory valuation: FIFO and moving-average cost of one SKU replayed from its events."""
+"""Inventory valuation: the FIFO and moving-average engine (engine), the ledger rows it is fed
+(ledger), the company settings choosing the method (company) and the reports read from them
+(service, routes: `/v1/company`, `/v1/valuation`, `/v1/valuation/{sku}/cogs`)."""

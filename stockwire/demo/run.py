@@ -273,7 +273,7 @@ class Demo:
             )
         self._post("/v1/stocktakes", {"ref": "BASELINE", "lines": raw["baseline_stocktake"]})
         for po in raw["purchase_orders"]:
-            self._post("/v1/purchase-orders", po)
+            self._post("/v1/purchase-orders", po | {"submit": True})  # receivable at once
         self.opt.log(
             f"loaded    {len(raw['catalog'])} SKUs, {len(raw['locations'])} locations, "
             f"baseline stocktake, {len(raw['purchase_orders'])} purchase order(s)"

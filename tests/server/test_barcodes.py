@@ -100,3 +100,24 @@ def test_no_refusal_shows_a_pattern_and_an_sscc_is_described_one_way(api: Api) -
     via_scan = api.scan("hs-01", sscc, "receive", "WH1-A-01")["detail"]
     assert via_scan == explain(sscc)["detail"] == api.get("/v1/barcodes/explain", code=sscc)[
         "detail"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "kg"),
+    [
+        ("]C10109501101530003310300150010LOT1", "1.500"),  # AI 3103: kg, 3 decimals
+        ("]C101095011015300033102001500", "15.00"),  # AI 3102: 2 decimals
+        ("0109501101530003\x1d3100000007", "7"),  # no AIM prefix, GS separated
+    ],
+)
+def test_a_variable_measure_label_carries_its_net_weight(code: str, kg: str) -> None:
+    doc = explain(code)
+    assert doc["ok"] and doc["gtin14"] == "09501101530003"
+    assert doc["net_weight_kg"] == kg
+
+
+@pytest.mark.parametrize("code", ["9506000134353", "]E09506000134353", "4006381333932"])
+def test_plain_gtin_digits_with_a_wrong_check_digit_are_a_check_digit_refusal(code: str) -> None:
+    # 95... and 40... also start GS1 internal AIs: plain GTIN digits are never read as those
+    doc = explain(code)
+    assert (doc["ok"], doc["refused"]) == (False, "check digit")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.server.support import Api, scan
 
 EAN_PHC = "5901234123457"
@@ -76,7 +78,7 @@ def test_receiving_against_a_purchase_order_counts_receipts_and_refuses_stranger
     api: Api,
 ) -> None:
     api.seed()
-    api.post("/v1/purchase-orders", {"ref": "PO-1", "lines": [
+    api.post("/v1/purchase-orders", {"ref": "PO-1", "submit": True, "lines": [
         {"sku": "PHC-01", "qty": 5, "unit_cost": "2.00"}]})  # fmt: skip
     assert api.scan("dock", EAN_PHC, "receive", "WH1-A-01", "PO-1", qty=3)["status"] == "booked"
     assert api.scan("dock", EAN_PHC, "receive", "WH1-A-01", "PO-X")["reason"] == (
@@ -86,7 +88,7 @@ def test_receiving_against_a_purchase_order_counts_receipts_and_refuses_stranger
         "not on purchase order"
     )
     po = api.get("/v1/purchase-orders/PO-1")
-    assert (po["status"], po["lines"][0]["received"]) == ("open", 3)
+    assert (po["status"], po["lines"][0]["received"]) == ("partially_received", 3)
     api.scan("dock", EAN_PHC, "receive", "WH1-A-01", "PO-1", qty=2)
     assert api.get("/v1/purchase-orders/PO-1")["status"] == "received"
 
@@ -121,14 +123,18 @@ def test_a_close_label_books_the_count_variance(api: Api) -> None:
     line = api.get("/v1/counts/CC-9")["lines"][0]
     assert (line["counted"], line["snapshot"], line["variance"], line["status"]) == (
         43, 40, 3, "open")  # fmt: skip
-    assert api.scan("hs-03", "SW:CLOSE", "count-close", "WH1-B-02", "CC-9")["status"] == "booked"
+    # the close label's time is the count moment: now, after the opening stocktake
+    now_ms = int(time.time() * 1000)
+    close = scan("hs-03", api.next_seq("hs-03"), "SW:CLOSE", "count-close", "WH1-B-02", "CC-9",
+                 ts=now_ms, gw_ts=now_ms)  # fmt: skip
+    assert api.batch([close])[0]["status"] == "booked"
     assert api.on_hand("GUM-12", "WH1-B-02") == 43
     assert api.get("/v1/counts/CC-9")["status"] == "closed"
     assert api.scan("hs-03", "SW:CLOSE", "count-close", "WH1-B-02", "CC-9")["reason"] == (
         "unknown reference"
     )
-    loss = api.get("/v1/stock", sku="GUM-12", loc="inventory-loss", virtual=1)["stock"]
-    assert loss[0]["on_hand"] == -3
+    adjust = api.get("/v1/stock", sku="GUM-12", loc="count-adjustment", virtual=1)["stock"]
+    assert adjust[0]["on_hand"] == -43  # the opening stocktake's 40, the count's 3
 
 
 def test_a_quarantined_scan_is_booked_once_its_gtin_is_mapped(api: Api) -> None:
@@ -157,6 +163,31 @@ def test_a_quarantined_scan_is_booked_once_its_gtin_is_mapped(api: Api) -> None:
     assert events[-1]["status"] == "booked"
 
 
+def test_mapping_an_unknown_gtin_replays_every_scan_refused_for_it(api: Api) -> None:
+    api.seed()
+    opening(api)
+    for dev in ("hs-01", "hs-02"):
+        assert api.scan(dev, UNKNOWN, "pick", "WH1-A-01")["reason"] == "unknown barcode"
+    api.scan("hs-03", "4006381333948", "pick", "WH1-A-01")  # another unknown GTIN stays
+    first = api.get("/v1/quarantine")["entries"][0]
+    mapped = api.post(f"/v1/quarantine/{first['id']}/map", {"sku": "PHC-01"})
+    assert (mapped["gtin14"], mapped["sku"]) == ("0" + UNKNOWN, "PHC-01")
+    assert [(e["dev"], e["status"]) for e in mapped["replayed"]] == [
+        ("hs-01", "replayed"), ("hs-02", "replayed")]  # fmt: skip
+    assert api.on_hand("PHC-01") == 8
+    assert [e["dev"] for e in api.get("/v1/quarantine", status="open")["entries"]] == ["hs-03"]
+    again = api.post(f"/v1/quarantine/{first['id']}/map", {"sku": "PHC-01"}, status=409)
+    assert again["reason"] == "already replayed"
+
+
+def test_a_quarantined_code_that_is_no_gtin_cannot_be_mapped(api: Api) -> None:
+    api.seed()
+    api.scan("hs-01", "5901234123458", "pick", "WH1-A-01")  # bad check digit
+    [entry] = api.get("/v1/quarantine")["entries"]
+    refused = api.post(f"/v1/quarantine/{entry['id']}/map", {"sku": "PHC-01"}, status=422)
+    assert refused["reason"] == "not mappable" and "check digit" in refused["detail"]
+
+
 def test_a_replay_that_still_fails_stays_with_the_new_reason(api: Api) -> None:
     api.seed()
     api.scan("hs-01", UNKNOWN, "pick", "WH1-A-01")
@@ -171,7 +202,7 @@ def test_stock_shows_on_hand_reserved_and_available(api: Api) -> None:
     opening(api)
     assert api.get("/v1/stock", sku="PHC-01")["stock"] == [
         {"sku": "PHC-01", "loc": "WH1-A-01", "lot": "", "expiry": None, "on_hand": 10,
-         "reserved": 0, "available": 10}
+         "reserved": 0, "safety_stock": 0, "available": 10}
     ]  # fmt: skip
 
 

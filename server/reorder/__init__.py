@@ -1,0 +1,1 @@
+"""Reorder points: rules per SKU and per location, alerts, and the draft orders they raise."""

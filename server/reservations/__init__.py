@@ -1,0 +1,1 @@
+"""Reservations from channel orders, safety stock and what is available to promise."""

@@ -1,0 +1,1 @@
+"""Suppliers: who a purchase order goes to, their lead time and currency."""
