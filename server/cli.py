@@ -239,6 +239,9 @@ def add_commands(commands: Any) -> None:
     from server.purchasing.cli import add_commands as add_purchasing
 
     add_purchasing(sub)
+    from server.ledger.features import add_commands as add_features
+
+    add_features(sub)
 
     barcode = commands.add_parser("barcode", help="barcode tools")
     bsub = barcode.add_subparsers(dest="barcode_command", required=True, metavar="COMMAND")

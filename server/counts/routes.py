@@ -10,10 +10,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.counts import service, shrinkage, stocktake
-from server.counts.review import summaries, utc
-from server.db.sql import iso
+from server.counts.review import summaries
 from server.deps import Clerk, DbDep, Reader
-from server.errors import Refused
 from server.validation import Identifier, IdentifierPath, Quantity
 
 router = APIRouter()
@@ -242,10 +240,7 @@ async def get_shrinkage(
     losses net of gains (movements into and out of `inventory-loss`), valued at the SKU's
     unit cost, for event times `from` ≤ t < `to` (ISO dates or times, UTC when no offset is
     given). `format=csv` answers CSV with a TOTAL row. 422 `bad period`."""
-    start = utc(since) if since is not None else None
-    end = utc(until) if until is not None else None
-    if start is not None and end is not None and start > end:
-        raise Refused("bad period", f"from {iso(start)} is after to {iso(end)}")
+    start, end = shrinkage.period(since, until)
     doc = await db.read(shrinkage.report, start, end)
     if format == "csv":
         return Response(

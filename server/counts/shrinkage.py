@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from server.counts.absorb import ABSORBED
+from server.counts.review import utc
 from server.counts.service import VARIANCE
 from server.db.schema import movements, skus
 from server.db.sql import iso
+from server.errors import Refused
 from server.locations.service import COUNT_ADJUSTMENT, INVENTORY_LOSS, virtual
 
 COUNT_KINDS = (VARIANCE, ABSORBED)
@@ -40,6 +42,17 @@ COLUMNS = (
 )
 _CENTS = Decimal("0.01")
 _COST = Decimal("0.0001")
+
+
+def period(
+    since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """The report's [from, to) in UTC (a time without offset is UTC); 422 `bad period`."""
+    start = utc(since) if since is not None else None
+    end = utc(until) if until is not None else None
+    if start is not None and end is not None and start > end:
+        raise Refused("bad period", f"from {iso(start)} is after to {iso(end)}")
+    return start, end
 
 
 def report(

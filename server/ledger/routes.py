@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import Connection
 
 from server.deps import DbDep, Reader
-from server.ledger.stock import rows, sum_by_sku
-from server.locations.tree import subtree
+from server.ledger.stock import stock
 from server.validation import IdentifierQuery
 
 router = APIRouter(dependencies=Reader)
@@ -57,14 +55,4 @@ async def get_stock(
     (`virtual=true`: also the virtual ones), without zero rows unless `zero=true`. `under`
     keeps the locations in a node's subtree (the node and everything under it) and adds
     `totals` per SKU over them; 404 for an unknown node."""
-    if under is None:
-        found = await db.read(rows, sku, loc, include_virtual=virtual, include_zero=zero)
-        return {"stock": found}
-    node: str = under
-
-    def within(conn: Connection) -> list[dict[str, Any]]:
-        ids = subtree(conn, node)
-        return rows(conn, sku, loc, include_virtual=virtual, include_zero=zero, loc_ids=ids)
-
-    found = await db.read(within)
-    return {"stock": found, "under": under, "totals": sum_by_sku(found)}
+    return await db.read(stock, sku, loc, virtual, zero, under)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from server.db.schema import balances, locations, safety_stocks, skus
+from server.locations.tree import subtree
 
 
 def on_hand_at(conn: Connection, sku_id: int, loc_id: int, lot: str | None = None) -> int:
@@ -112,3 +113,19 @@ def sum_by_sku(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for field in ("on_hand", "reserved", "available"):
             total[field] += row[field]
     return [out[sku] for sku in sorted(out)]
+
+
+def stock(
+    conn: Connection,
+    sku: str | None = None,
+    loc: str | None = None,
+    include_virtual: bool = False,
+    include_zero: bool = False,
+    under: str | None = None,
+) -> dict[str, Any]:
+    """`GET /v1/stock`'s answer: balance rows; with `under`, those of the node's subtree and
+    their totals per SKU (NotFound for an unknown node)."""
+    if under is None:
+        return {"stock": rows(conn, sku, loc, include_virtual, include_zero)}
+    found = rows(conn, sku, loc, include_virtual, include_zero, loc_ids=subtree(conn, under))
+    return {"stock": found, "under": under, "totals": sum_by_sku(found)}

@@ -1,4 +1,5 @@
-"""`stockwire report kpis|valuation`: the KPI and valuation reports on the command line.
+"""`stockwire report kpis|valuation`: the KPI and valuation reports on the command line
+(`report shrinkage` is `server.counts.shrinkage_cli`).
 
 Both read the ledger named by --db (a SQLite path or a database URL) and print a table, or
 the API's JSON (`--json`) or CSV (`report kpis --csv`). Exit 0 on success, 1 when the ledger
@@ -140,7 +141,7 @@ def day_arg(text: str) -> date:
 
 
 def add_commands(commands: Any) -> None:
-    report = commands.add_parser("report", help="inventory reports (KPIs, valuation)")
+    report = commands.add_parser("report", help="inventory reports (KPIs, valuation, shrinkage)")
     sub = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
     kpi = sub.add_parser("kpis", help="turnover, sell-through, cover, carrying cost, shrinkage")
     kpi.add_argument("--db", required=True, help="database URL or path to a SQLite ledger")
@@ -156,3 +157,6 @@ def add_commands(commands: Any) -> None:
     val.add_argument("--as-of", help="YYYY-MM-DD (end of day) or an ISO date-time")
     val.add_argument("--json", action="store_true", help="the API's JSON")
     val.set_defaults(handler=_valuation)
+    from server.counts.shrinkage_cli import add_command as add_shrinkage
+
+    add_shrinkage(sub)
