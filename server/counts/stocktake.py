@@ -13,7 +13,7 @@ from server.db.sql import now
 from server.errors import Conflict
 from server.ledger.movements import move
 from server.ledger.stock import on_hand_at
-from server.locations.service import COUNT_ADJUSTMENT, real, virtual
+from server.locations.service import COUNT_ADJUSTMENT, stock_bin, virtual
 
 
 def apply(conn: Connection, ref: str, lines: list[tuple[str, str, int]]) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def apply(conn: Connection, ref: str, lines: list[tuple[str, str, int]]) -> dict
     adjust = virtual(conn, COUNT_ADJUSTMENT)
     out = []
     for sku, code, qty in lines:
-        sid, loc = sku_id(conn, sku), real(conn, code)
+        sid, loc = sku_id(conn, sku), stock_bin(conn, code)
         before = on_hand_at(conn, sid, loc.id)
         delta = qty - before
         if delta > 0:

@@ -110,7 +110,9 @@ def _ledger(conn: Connection, lines: list[Line]) -> _Ledger:
     sku_map = {r.sku: (int(r.id), Decimal(r.unit_cost)) for r in found}
     rows = _in(conn, select(locations), locations.c.code, {x.loc for x in lines})
     locs = {
-        r.code: Loc(r.id, r.code, r.virtual, r.covered, r.negative) for r in rows if not r.virtual
+        r.code: Loc(r.id, r.code, r.virtual, r.covered, r.negative, r.kind)
+        for r in rows
+        if not r.virtual
     }
     lots = {x.lot for x in lines if x.lot}
     query = (
@@ -132,6 +134,9 @@ def _check(lines: list[Line], ledger: _Ledger) -> list[RowError]:
         if x.loc not in ledger.locs:
             detail = f"{x.loc!r} is a virtual location" if x.loc in ledger.virtual else (
                 f"no location {x.loc!r}")  # fmt: skip
+            errors.append(RowError(x.row, "loc", "unknown location", detail))
+        elif (kind := ledger.locs[x.loc].kind) != "bin":
+            detail = f"{x.loc!r} is a {kind}: stock is booked at bins"
             errors.append(RowError(x.row, "loc", "unknown location", detail))
         known = ledger.expiries.get((x.sku, x.lot))
         if x.expiry is not None and known is not None and known != x.expiry:

@@ -3,25 +3,27 @@ in-transit), transfer-in and adjustment, each booked through `ledger.movements.m
 idempotency keys that make a retried request answer the first time's movements instead of
 booking again.
 
-What each kind books (every location named must be a bin):
+What each kind books (every location named must be a bin, except `quarantine` where said):
 - receive: supplier → loc; a ref names a purchase order the receipt counts against (as a
   scanned receipt's does); the unit cost is the one given, else the PO line's, else the SKU's;
 - pick: loc → customer (ref = the order: its reservation is consumed; stock reserved for
   other orders is not taken);
 - return: customer → loc when `resellable`, customer → quarantine when `damaged` or
   `quarantine` (no loc then); the condition is kept as the movement's reason;
-- transfer: from → to (kind `transfer`), or with `via_transit` from → in-transit/<ref>
+- transfer: from → to (kind `transfer`; from may be `quarantine`: inspected goods released
+  to a bin), or with `via_transit` from → in-transit/<ref>
   (kind `transfer-out`, as a scanner's transfer-out books);
 - transfer-in: in-transit/<ref> → to;
 - adjustment: qty < 0 loc → inventory-loss, qty > 0 inventory-loss → loc, with a reason:
-  damaged, expired, theft, lost take stock away; found adds; correction goes either way.
+  damaged, expired, theft, lost take stock away; found adds; correction goes either way. A
+  negative one may name `quarantine` as loc: quarantined goods written off.
 An `at` in the past backdates the event time (it is not flagged); one more than five minutes
 ahead of the ledger's clock is refused, a smaller lead is taken as now.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -148,6 +150,13 @@ class _Booking:
     def virtual(self, code: str) -> Loc:
         return locations.virtual(self.conn, code)
 
+    def source(self, code: str | None, field: str) -> Loc:
+        """A bin stock leaves, or `quarantine`: inspected goods are released to a bin or
+        written off from there, and never below what it holds."""
+        if code == locations.QUARANTINE:
+            return replace(self.virtual(code), covered=True, negative="refuse")
+        return self.bin(code, field)
+
     def run(self) -> None:
         m = self.m
         if m.expiry is not None and m.kind in ("pick", "transfer", "transfer-in"):
@@ -187,7 +196,7 @@ class _Booking:
 
     def transfer(self) -> None:
         m = self.m
-        src = self.bin(m.src, "from")
+        src = self.source(m.src, "from")
         if m.via_transit:
             if not m.ref:
                 raise _bad("a transfer via transit needs a ref: the transfer's reference")
@@ -228,7 +237,8 @@ class _Booking:
             raise _bad(f"{m.reason} stock comes into the bin: qty must be positive, got {m.qty}")
         if m.qty < 0 and m.expiry is not None:
             raise _bad("expiry is given for stock that comes in (qty > 0)")
-        loc, loss = self.bin(m.loc, "loc"), self.virtual(locations.INVENTORY_LOSS)
+        loss = self.virtual(locations.INVENTORY_LOSS)
+        loc = self.source(m.loc, "loc") if m.qty < 0 else self.bin(m.loc, "loc")
         if m.qty < 0:
             self.go(loc, loss, -m.qty, reason=m.reason)
         else:

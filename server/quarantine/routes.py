@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from server.deps import Clerk, DbDep, Reader
+from server.deps import AdminOnly, Clerk, DbDep, Reader
 from server.openapi import example
 from server.quarantine.service import list_all, map_code, replay
 from server.validation import Identifier, IdPath, Multiplier, QuarantineStatus
@@ -68,7 +68,7 @@ class MapBody(BaseModel):
 
 @router.post(
     "/v1/quarantine/{qid}/map",
-    dependencies=Clerk,
+    dependencies=AdminOnly,
     responses={
         200: {
             "content": {
@@ -85,7 +85,8 @@ class MapBody(BaseModel):
     },
 )
 async def post_map(qid: IdPath, body: MapBody, db: DbDep) -> dict[str, Any]:
-    """Map an unknown barcode to a SKU and replay every open entry refused for it.
+    """Map an unknown barcode to a SKU and replay every open entry refused for it (admin:
+    it adds a GTIN to the catalog, as `POST /v1/skus/{sku}/gtins` does).
 
     Adds the entry's GTIN to the SKU (with the multiplier: 12 for a case of 12), then replays
     this entry and every other open `unknown barcode` entry with the same GTIN-14."""

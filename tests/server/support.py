@@ -33,9 +33,12 @@ LOCATIONS = ["WH1-A-01", "WH1-A-02", "WH1-B-02", "WH2-A-01"]
 
 def scan(dev: str, seq: int, code: str, mode: str, loc: str, ref: str = "", qty: int = 1,
          **extra: Any) -> dict[str, Any]:  # fmt: skip
-    doc = {"v": 1, "dev": dev, "seq": seq, "boot": 1, "ts": 1796312366000 + seq, "code": code,
+    """A scan event as a gateway forwards it, taken now and received 100 ms later (a fixed
+    date would turn into a stale, flagged clock as the calendar moves on)."""
+    taken = int(time.time() * 1000)
+    doc = {"v": 1, "dev": dev, "seq": seq, "boot": 1, "ts": taken, "code": code,
            "sym": code[:3] if code.startswith("]") else "", "mode": mode, "qty": qty, "loc": loc,
-           "ref": ref, "site": "site1", "gw_ts": 1796312366100 + seq}  # fmt: skip
+           "ref": ref, "site": "site1", "gw_ts": taken + 100}  # fmt: skip
     return doc | extra
 
 

@@ -309,6 +309,23 @@ def test_stocktake_row_errors_are_all_reported_and_nothing_is_booked(api: Api, d
     assert post_csv(api, "/v1/imports/stocktake", ok, ref="OPEN-1")["movements"] == 1
 
 
+def test_a_stocktake_row_at_a_zone_or_warehouse_is_refused_stock_lives_in_bins(api: Api) -> None:
+    api.seed()
+    api.post("/v1/locations", {"code": "S7", "kind": "site"})
+    api.post("/v1/locations", {"code": "WH7", "kind": "warehouse", "parent": "S7"})
+    api.post("/v1/locations", {"code": "WH7-A", "kind": "zone", "parent": "WH7"})
+    body = b"sku,loc,qty\nPHC-01,WH7,5\nPHC-01,WH7-A,5\n"
+    doc = post_csv(api, "/v1/imports/stocktake", body, 422, ref="ZONE-1")
+    assert [(e["row"], e["column"], e["reason"], e["detail"]) for e in doc["errors"]] == [
+        (2, "loc", "unknown location", "'WH7' is a warehouse: stock is booked at bins"),
+        (3, "loc", "unknown location", "'WH7-A' is a zone: stock is booked at bins"),
+    ]
+    refused = api.post("/v1/stocktakes", {"ref": "ZONE-2", "lines": [
+        {"sku": "PHC-01", "loc": "WH7-A", "qty": 5}]}, status=422)  # fmt: skip
+    assert refused["reason"] == "unknown location"
+    assert refused["detail"] == "unknown location: WH7-A is a zone: stock is booked at bins"
+
+
 def test_a_sku_of_a_rejected_catalog_file_is_unknown_to_a_stocktake(api: Api) -> None:
     api.seed()
     post_csv(api, "/v1/imports/catalog", (DATA / "catalog_errors.csv").read_bytes(), 422)

@@ -271,6 +271,24 @@ def test_a_movement_from_before_an_approved_count_that_arrives_late_is_absorbed(
     assert len(api.get("/v1/movements", kind="count-absorbed")["movements"]) == 1
 
 
+def test_a_late_scan_with_no_believable_clock_is_not_absorbed_by_an_earlier_count(
+    api: Api, db_url: str
+) -> None:
+    api.seed()
+    api.post("/v1/counts", {"ref": "CC-8", "locations": ["WH1-A-01"]})
+    send(api, "hs-01", EAN_PHC, "count", "WH1-A-01", "CC-8", 0)
+    api.post("/v1/counts/CC-8/submit")
+    api.post("/v1/counts/CC-8/approve")
+    # a gateway whose clock never synced sends a receipt stamped 1970, device time unknown
+    event = scan("hs-02", 1, EAN_PHC, "receive", "WH1-A-01", qty=12, ts=0, gw_ts=0)
+    assert api.batch([event])[0]["status"] == "booked"
+    assert api.on_hand("PHC-01", "WH1-A-01") == 12
+    assert api.get("/v1/movements", kind="count-absorbed")["movements"] == []
+    [receipt] = api.get("/v1/movements", kind="receive", flagged="true")["movements"]
+    assert receipt["clock"] == "gateway clock before 2020"
+    assert problems(db_url) == []
+
+
 def test_a_lot_less_scan_of_a_lotted_sku_counts_all_its_lots_and_takes_a_loss_fefo(
     api: Api,
 ) -> None:

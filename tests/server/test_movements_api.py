@@ -112,6 +112,30 @@ def test_a_return_goes_to_its_bin_when_resellable_and_to_quarantine_when_damaged
     assert no_bin["detail"] == "bad movement: a return needs `loc`: the bin"
 
 
+def test_quarantined_goods_are_released_to_a_bin_or_written_off_never_below_zero(
+    api: Api, db_url: str
+) -> None:
+    api.seed()
+    move(api, kind="return", sku="PHC-01", qty=3, condition="quarantine", ref="RMA-78")
+    released = move(api, kind="transfer", sku="PHC-01", qty=2, **{"from": "quarantine"},
+                    to="WH1-A-02")  # fmt: skip
+    assert [(r["from"], r["to"], r["qty"]) for r in released] == [("quarantine", "WH1-A-02", 2)]
+    scrapped = move(api, kind="adjustment", sku="PHC-01", qty=-1, loc="quarantine",
+                    reason="damaged")  # fmt: skip
+    assert [(r["from"], r["to"], r["reason"]) for r in scrapped] == [
+        ("quarantine", "inventory-loss", "damaged")]  # fmt: skip
+    empty = move(api, 422, kind="adjustment", sku="PHC-01", qty=-1, loc="quarantine",
+                 reason="damaged")  # fmt: skip
+    assert empty["detail"] == "insufficient stock: 1 asked, 0 at quarantine"
+    found = move(api, 422, kind="adjustment", sku="PHC-01", qty=1, loc="quarantine",
+                 reason="found")  # fmt: skip
+    assert found["reason"] == "unknown location"
+    assert api.on_hand("PHC-01", "WH1-A-02") == 2
+    assert api.get("/v1/stock", sku="PHC-01", loc="quarantine", virtual="true", zero="true")[
+        "stock"][0]["on_hand"] == 0  # fmt: skip
+    assert asyncio.run(_check(db_url)) == []
+
+
 def test_a_scan_return_with_ref_damaged_or_quarantine_goes_to_quarantine(api: Api) -> None:
     api.seed()
     assert api.scan("hs-1", EAN_PHC, "return", "WH1-A-01", ref="DAMAGED")["status"] == "booked"
@@ -345,6 +369,36 @@ def test_a_device_clock_before_2020_is_flagged(api: Api) -> None:
     assert api.batch([event])[0]["status"] == "booked"
     [row] = api.get("/v1/movements", flagged="true")["movements"]
     assert (row["clock"], row["event_at"]) == ("device clock before 2020", at_ms(gw))
+
+
+def test_a_gateway_clock_in_1970_is_flagged_and_the_scan_booked_at_booking_time(
+    api: Api,
+) -> None:
+    api.seed()
+    before = at_ms(int(time.time() * 1000) - 1000)
+    event = scan("hs-1", 1, EAN_PHC, "receive", "WH1-A-01", ts=0, gw_ts=0)
+    event2 = scan("hs-1", 2, EAN_PHC, "receive", "WH1-A-01", ts=1_000, gw_ts=1_500)
+    assert [r["status"] for r in api.batch([event, event2])] == ["booked", "booked"]
+    rows = api.get("/v1/movements", flagged="true")["movements"]
+    assert sorted(r["clock"] for r in rows) == [
+        "gateway clock before 2020",
+        "gateway clock before 2020; device clock before 2020",
+    ]
+    for row in rows:
+        assert row["event_at"] >= before
+        assert row["event_at"] == row["booked_at"]
+
+
+def test_a_gateway_clock_ahead_of_the_ledger_is_flagged_and_the_device_checked_against_it(
+    api: Api,
+) -> None:
+    api.seed()
+    now = int(time.time() * 1000)
+    event = scan("hs-1", 1, EAN_PHC, "receive", "WH1-A-01", ts=now - 1000, gw_ts=now + 2 * HOUR_MS)
+    assert api.batch([event])[0]["status"] == "booked"
+    [row] = api.get("/v1/movements", flagged="true")["movements"]
+    assert row["clock"].startswith("gateway clock ") and row["clock"].endswith("s ahead")
+    assert row["event_at"] == at_ms(now - 1000)
 
 
 def test_an_offline_scan_three_days_late_keeps_its_honest_device_time(api: Api) -> None:

@@ -132,6 +132,7 @@ def test_a_clerk_does_the_day_to_day_writes_but_not_the_admins(
         ("/v1/locations", {"code": "WH9"}),
         ("/v1/skus", {"sku": "NEW-1"}),
         ("/v1/skus/PHC-01/gtins", {"gtin": "4006381333931"}),
+        (f"/v1/quarantine/{qid}/map", {"sku": "PHC-01", "multiplier": 12}),
         ("/v1/tokens", {"name": "mine", "role": "admin"}),
     ]:
         response = client.post(path, json=body, headers=clerk)
