@@ -103,6 +103,12 @@ def create_app(settings: Settings) -> FastAPI:
         }
         return JSONResponse(jsonable(body, 2000), status_code=exc.status_code)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # a valid ISO time at the edge of the calendar (0001-01-01T00:00+14:00) has no UTC
+        detail = f"out of range: {exc} (a date or number beyond what the ledger represents)"
+        return JSONResponse({"detail": detail, "reason": "out of range"}, status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # the errors echo the input, which may be NaN, a huge string or a lone surrogate

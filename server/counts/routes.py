@@ -67,7 +67,7 @@ class StocktakeBody(BaseModel):
         }
     )
     ref: Identifier
-    lines: list[StocktakeLine] = Field(max_length=100_000)
+    lines: list[StocktakeLine] = Field(min_length=1, max_length=100_000)
 
 
 class OpenCount(BaseModel):

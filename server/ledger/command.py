@@ -52,6 +52,9 @@ def run(command: str, db_arg: str, fn: Callable[[Any], T], write: bool, render: 
         except LedgerError as exc:
             print(f"stockwire {command}: {exc}", file=sys.stderr)
             return 1
+        except OverflowError as exc:  # a date at the edge of the calendar, given by the user
+            print(f"stockwire {command}: out of range: {exc}", file=sys.stderr)
+            return 1
         except Exception as exc:
             print(f"stockwire {command}: cannot use {db_arg}: {_one_line(exc)}", file=sys.stderr)
             return 2

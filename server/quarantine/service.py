@@ -111,8 +111,17 @@ def replay(conn: Connection, qid: int) -> dict[str, Any]:
         raise NotFound("unknown quarantine entry", str(qid))
     if row.status == "replayed":
         raise Conflict("already replayed", str(qid))
-    if row.seq is None or not row.code or not row.mode:
-        raise Conflict("not replayable", "the event was malformed; nothing to book")
+    if row.event_id is None or row.seq is None or not row.code or not row.mode:
+        raise Conflict(
+            "not replayable",
+            f"the event was malformed ({row.reason}: {row.detail}); nothing to book, its raw "
+            "form is kept for reference: the scanner or gateway that sent it needs fixing",
+        )
+    booked = conn.execute(
+        select(processed_events.c.status).where(processed_events.c.event_id == row.event_id)
+    ).scalar()
+    if booked == "booked":
+        raise Conflict("already booked", f"event {row.event_id} was booked since it was kept")
     event = ScanEvent(
         dev=row.dev,
         seq=row.seq,

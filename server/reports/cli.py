@@ -38,6 +38,9 @@ def read_ledger(command: str, db_arg: str, fn: Callable[[Connection], T]) -> tup
         except LedgerError as exc:
             print(f"stockwire {command}: {exc}", file=sys.stderr)
             return 1, None
+        except OverflowError as exc:  # a date at the edge of the calendar, given by the user
+            print(f"stockwire {command}: out of range: {exc}", file=sys.stderr)
+            return 1, None
         except Exception as exc:
             print(f"stockwire {command}: cannot read {db_arg}: {_one_line(exc)}", file=sys.stderr)
             return 2, None

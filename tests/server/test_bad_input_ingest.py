@@ -16,7 +16,7 @@ import server.ingest.service as ingest
 import server.quarantine.service as quarantine
 from server.ingest.booking import book
 from stockwire.wire import ScanEvent
-from tests.server.support import GW1, Api, scan
+from tests.server.support import ADMIN, GW1, Api, scan
 
 EAN = "5901234123457"
 
@@ -57,6 +57,30 @@ def test_an_event_with_unrepresentable_values_is_refused_as_a_bad_event(
     assert api.on_hand("PHC-01") == 1  # the bad one booked nothing
     [kept] = api.get("/v1/quarantine")["entries"]
     assert (kept["reason"], kept["dev"]) == ("bad event", "hs-1")
+
+
+@pytest.mark.parametrize("extra", [{"qty": 0}, {"qty": 1_000_001}, {"qty": True},
+                                   {"ts": -5}, {"seq": 2**53 + 1}, {"dev": ""}])  # fmt: skip
+def test_a_malformed_event_is_kept_for_reference_but_never_replayed_into_stock(
+    api: Api, extra: dict[str, Any]
+) -> None:
+    api.seed()
+    bad = scan("hs-97", 1, EAN, "receive", "WH1-A-01") | extra
+    for _ in range(2):  # sent twice: two entries
+        [result] = post_batch(api, [bad]).json()["results"]
+        assert (result["status"], result["reason"]) == ("refused", "bad event")
+    first, second = api.get("/v1/quarantine")["entries"]
+    for entry in (first, second):
+        refused = api.client.post(f"/v1/quarantine/{entry['id']}/replay", headers=ADMIN)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["reason"] == "not replayable"
+    assert api.on_hand("PHC-01") == 0
+    fixed = scan("hs-97", 1, EAN, "receive", "WH1-A-01")
+    if extra.get("dev") == "":
+        fixed["dev"] = "hs-97"
+    assert api.batch([fixed])[0]["status"] == "booked"
+    assert api.batch([fixed])[0]["status"] == "duplicate"
+    assert api.on_hand("PHC-01") == 1
 
 
 def test_a_malformed_event_whose_dev_cannot_be_echoed_answers_null(api: Api) -> None:

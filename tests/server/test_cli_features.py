@@ -314,3 +314,30 @@ def test_the_shrinkage_report_on_the_command_line_is_the_apis(api: Api, cli: Cli
     assert (code, err.strip()) == (1, "stockwire report shrinkage: bad period: "
                                       "from 2000-02-01T00:00:00.000Z is after to "
                                       "2000-01-01T00:00:00.000Z")  # fmt: skip
+
+
+EDGE_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+
+
+@pytest.mark.parametrize("edge", EDGE_TIMES)
+def test_a_time_at_the_edge_of_the_calendar_is_refused_as_out_of_range_not_a_crash(
+    api: Api, cli: Cli, edge: str
+) -> None:
+    api.seed()
+    body = {"kind": "receive", "sku": "PHC-01", "qty": 1, "loc": "WH1-A-01", "at": edge}
+    for method, path, kwargs in [
+        ("POST", "/v1/movements", {"json": body}),
+        ("GET", "/v1/movements", {"params": {"since": edge}}),
+        ("GET", "/v1/movements", {"params": {"until": edge}}),
+        ("GET", "/v1/valuation", {"params": {"as_of": edge}}),
+        ("GET", "/v1/reports/shrinkage", {"params": {"from": edge}}),
+    ]:
+        response = api.client.request(method, path, headers=ADMIN, **kwargs)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["reason"] in ("out of range", "bad as_of"), response.text
+    code, _, err = cli("ledger", "move", "receive", "--sku", "PHC-01", "--qty", "1",
+                       "--loc", "WH1-A-01", "--at", edge)  # fmt: skip
+    assert (code, "out of range" in err) == (1, True), err
+    code, _, err = cli("report", "shrinkage", "--from", edge)
+    assert (code, "out of range" in err) == (1, True), err
+    assert api.on_hand("PHC-01") == 0

@@ -326,6 +326,20 @@ def test_a_stocktake_row_at_a_zone_or_warehouse_is_refused_stock_lives_in_bins(a
     assert refused["detail"] == "unknown location: WH7-A is a zone: stock is booked at bins"
 
 
+def test_a_stocktake_over_the_api_refuses_a_line_given_twice_and_an_empty_body(api: Api) -> None:
+    api.seed()
+    twice = [{"sku": "PHC-01", "loc": "WH1-A-01", "qty": 5},
+             {"sku": "PHC-01", "loc": "WH1-A-01", "qty": 7}]  # fmt: skip
+    refused = api.post("/v1/stocktakes", {"ref": "DUP-1", "lines": twice}, status=422)
+    assert refused["reason"] == "duplicate line"
+    assert refused["detail"] == "duplicate line: PHC-01 at WH1-A-01 is on line 1 and 2"
+    empty = api.post("/v1/stocktakes", {"ref": "DUP-1", "lines": []}, status=422)
+    assert empty["reason"] == "invalid request"
+    assert api.on_hand("PHC-01") == 0
+    api.post("/v1/stocktakes", {"ref": "DUP-1", "lines": twice[:1]})  # the ref is still free
+    assert api.on_hand("PHC-01") == 5
+
+
 def test_a_sku_of_a_rejected_catalog_file_is_unknown_to_a_stocktake(api: Api) -> None:
     api.seed()
     post_csv(api, "/v1/imports/catalog", (DATA / "catalog_errors.csv").read_bytes(), 422)
