@@ -1,4 +1,5 @@
-"""Starts and stops the gateway's tasks: intake, committer, forwarder and the dock reader.
+"""Starts and stops the gateway's tasks: intake, committer, forwarder, retention and the dock
+reader.
 
 Owns the lifecycle only. Shutdown (SIGTERM/SIGINT or `stop`) closes the intake's hand-off,
 lets the committer drain and ack what it already holds, then stops the forwarder and the
@@ -23,6 +24,8 @@ from gateway.forwarder import Forwarder
 from gateway.handoff import Handoff
 from gateway.intake import Intake
 from gateway.model import Incoming
+from gateway.retention import Retention
+from gateway.status import StatusServer
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +42,14 @@ class Gateway:
     forwarder: Forwarder | None
     dock: DockReader | None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    status: StatusServer | None = None  # the admins' status page and /metrics ([status])
 
 
 async def build(config: GatewayConfig) -> Gateway:
     loop = asyncio.get_running_loop()
-    buffer = await Buffer.open(config.buffer.path)
+    buffer = await Buffer.open(
+        config.buffer.path, cap_mb=config.buffer.cap_mb, alarm_pct=config.buffer.alarm_pct
+    )
     inbox: Handoff[Incoming] = Handoff(loop, config.buffer.queue_max)
     intake = Intake(config, inbox)
     local = frozenset({config.dock.device}) if config.dock else frozenset()
@@ -57,6 +63,7 @@ async def build(config: GatewayConfig) -> Gateway:
             publish=intake.publish,
             local_devices=local,
         )
+    dock = DockReader(config.dock, config.site, inbox) if config.dock else None
     committer = Committer(
         buffer,
         inbox,
@@ -65,9 +72,12 @@ async def build(config: GatewayConfig) -> Gateway:
         commit_max=config.buffer.commit_max,
         commit_wait_s=config.buffer.commit_wait_ms / 1000,
         local_devices=local,
+        on_local=dock.committed if dock else None,
     )
-    dock = DockReader(config.dock, config.site, inbox) if config.dock else None
-    return Gateway(config, buffer, inbox, intake, committer, forwarder, dock)
+    gw = Gateway(config, buffer, inbox, intake, committer, forwarder, dock)
+    if config.status:  # bound now: a port in use fails the start, port 0 picks a free one
+        gw.status = StatusServer(config.status)
+    return gw
 
 
 async def run(config: GatewayConfig, stop: asyncio.Event | None = None) -> None:
@@ -83,8 +93,16 @@ async def serve(gw: Gateway) -> None:
     others: list[asyncio.Task[None]] = []
     if gw.forwarder:
         others.append(asyncio.create_task(gw.forwarder.run(), name="forwarder"))
+    retention = Retention(
+        gw.buffer,
+        keep_sent_days=gw.config.buffer.keep_sent_days,
+        every_s=gw.config.buffer.prune_every_s,
+    )
+    others.append(asyncio.create_task(retention.run(), name="retention"))
     if gw.dock:
         others.append(asyncio.create_task(gw.dock.run(), name="dock"))
+    if gw.status:
+        others.append(gw.status.start(gw))
     gw.intake.start()
     log.info("gateway %s of site %s running", gw.config.gateway_id, gw.config.site)
     stopper = asyncio.create_task(gw.stop.wait(), name="stop")
@@ -103,6 +121,8 @@ async def serve(gw: Gateway) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(committing, 10)
         await asyncio.to_thread(gw.intake.stop)
+        if gw.status:
+            await gw.status.stop()
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)

@@ -1,9 +1,9 @@
-"""The gateway's sub-commands of `stockwire`: `gateway run` and `gateway dead-letters`."""
+"""The gateway's sub-commands of `stockwire`: `gateway run`, `gateway dead-letters` and
+`gateway backup` (registered by gateway.backup), `gateway admin` (gateway.status.admin_cli)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
@@ -28,6 +28,12 @@ def add_commands(commands: Any) -> None:
         "--width", type=int, default=120, help="payload characters shown (default 120)"
     )
     dead.set_defaults(handler=_dead_letters)
+    from gateway.backup import add_command as add_backup_command
+
+    add_backup_command(sub)
+    from gateway.status.admin_cli import add_command as add_admin_command
+
+    add_admin_command(sub)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -46,26 +52,26 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _dead_letters(args: argparse.Namespace) -> int:
-    from gateway.buffer import Buffer
+    import sqlite3
+
+    from gateway.reader import BufferReader
 
     try:
         config = load(args.config)
     except (ConfigError, OSError) as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
-
-    async def _list() -> list[tuple[Any, ...]]:
-        buffer = await Buffer.open(config.buffer.path)
-        try:
-            return await buffer.query(
+    try:  # read-only beside a running gateway: never `database is locked` for it or for us
+        with BufferReader(config.buffer.path) as reader:
+            rows = reader.query(
                 "SELECT id, gw_ts, topic, reason, detail, payload FROM dead_letters "
                 "ORDER BY id DESC LIMIT ?",
                 (args.limit,),
             )
-        finally:
-            await buffer.close()
-
-    print(format_dead_letters(asyncio.run(_list()), args.width), end="")
+    except sqlite3.Error as exc:
+        print(f"gateway: {config.buffer.path}: {exc}", file=sys.stderr)
+        return 2
+    print(format_dead_letters(rows, args.width), end="")
     return 0
 
 

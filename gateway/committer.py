@@ -4,7 +4,9 @@ Owns the order "commit, then ack": acks for a batch are published only after `Bu
 returned, one `ack/<dev>` message per device per commit covering every seq made durable
 (new and duplicate alike), plus one refusal per device and reason for dead letters. Each
 dead letter is logged as a WARNING, at most `DeadLetterLog.limit` lines per window, so a flood
-of bad messages cannot flood the log (the rest are counted in one summary line).
+of bad messages cannot flood the log (the rest are counted in one summary line). Local devices
+(the dock reader) get no MQTT acks: `on_local` is handed each commit's acks instead, after the
+commit, so the dock beeps "taken" only for what is stored.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ Publish = Callable[[str, bytes], None]
 def publish_acks(
     acks: Acks, status: str, publish: Publish, local: frozenset[str] = frozenset()
 ) -> int:
-    """Send `acks` (ok seqs with `status`, refusals with their reason); return messages sent."""
+    """Send `acks` (ok seqs with `status`, refusals and retries with their reason); return
+    messages sent."""
     sent = 0
     for dev, seqs in acks.ok.items():
         if dev in local:
@@ -40,6 +43,12 @@ def publish_acks(
             log.info("%s refused %s: %s", dev, seqs, reason)
             continue
         publish(dev, ack_payload(seqs, "refused", reason, display_for(reason)))
+        sent += 1
+    for (dev, reason), seqs in acks.retry.items():
+        if dev in local:  # not reached: the dock's reads are stored even at the cap
+            log.warning("%s not stored (%s): %s", dev, reason, seqs)
+            continue
+        publish(dev, ack_payload(seqs, "retry", reason, display_for(reason)))
         sent += 1
     return sent
 
@@ -114,6 +123,7 @@ class Committer:
         commit_max: int,
         commit_wait_s: float,
         local_devices: frozenset[str] = frozenset(),
+        on_local: Callable[[Acks], None] | None = None,
     ) -> None:
         self._buffer = buffer
         self._inbox = inbox
@@ -122,6 +132,7 @@ class Committer:
         self._max = commit_max
         self._wait = commit_wait_s
         self._local = local_devices
+        self._on_local = on_local  # the dock's feedback: told what each commit made true
         self.commits = 0
         self.rows = 0
         self.dead_log = DeadLetterLog(log)
@@ -154,4 +165,9 @@ class Committer:
             publish_acks(acks, "stored", self._publish, self._local)
         except Exception:  # the scanner re-sends and gets the ack for its duplicate
             log.exception("publishing acks failed")
+        if self._on_local is not None:
+            try:
+                self._on_local(acks)
+            except Exception:
+                log.exception("dock feedback failed")
         self._on_commit()

@@ -42,6 +42,10 @@ class BufferConfig:
     queue_max: int = 20_000  # uncommitted scans held in memory; intake stops reading past it
     commit_max: int = 5_000  # rows per group commit at most
     commit_wait_ms: float = 2.0  # how long a commit waits for more rows once one arrived
+    cap_mb: float = 512.0  # disk budget (live pages + WAL); at it, new scans get `retry`
+    alarm_pct: float = 80.0  # WARNING and `Buffer.disk().alarm` from this share of cap_mb
+    keep_sent_days: float = 7.0  # rows the ledger answered are pruned this long after
+    prune_every_s: float = 600.0  # how often retention runs
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class LedgerConfig:
     batch_age_ms: float = 20.0
     timeout_s: float = 10.0
     verify_tls: bool = True
+    ca_file: str = ""  # PEM of a private CA to trust for the ledger's certificate
     backoff_min_s: float = 0.2
     backoff_max_s: float = 30.0
     # consecutive HTTP 500s for the same batch before it is split in halves; a single event
@@ -62,11 +67,30 @@ class LedgerConfig:
 @dataclass(frozen=True)
 class DockConfig:
     device: str = "dock-1"
-    evdev_path: str = ""
+    evdev_path: str = ""  # a /dev/input/by-id name (or a full path), resolved at every open
     replay: str = ""
     mode: str = ""  # optional starting label state, as if its labels had been read
     loc: str = ""
     ref: str = ""
+    layout: str = "us"  # the reader's keyboard layout: us, uk, de, fr (gateway/dock_layouts.py)
+    gs_key: str = "ctrl+KEY_RIGHTBRACE"  # the key the reader sends for GS (gateway/dock.py)
+    reopen_min_s: float = 0.5  # backoff while the reader is unplugged
+    reopen_max_s: float = 10.0
+    buzzer_pin: int | None = None  # BCM numbers for the dock's feedback (dock_feedback.py)
+    led_ok_pin: int | None = None
+    led_err_pin: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusConfig:
+    """The admins' status page and /metrics (gateway/status/); served when `[status]` is set."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080  # 0: any free port (tests)
+    session_minutes: float = 480
+    users_file: str = "admins.toml"  # written by `stockwire gateway admin add`
+    login_failures: int = 5  # failed logins (per name, and per client address) before lockout
+    lockout_minutes: float = 15
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,7 @@ class GatewayConfig:
     buffer: BufferConfig = field(default_factory=BufferConfig)
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     dock: DockConfig | None = None
+    status: StatusConfig | None = None
 
     @property
     def client_id(self) -> str:
@@ -105,7 +130,13 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
     buffer = _section(BufferConfig, doc.get("buffer"), "buffer")
     if base is not None and not Path(buffer.path).is_absolute():
         buffer = BufferConfig(**{**buffer.__dict__, "path": str(base / buffer.path)})
+    if not buffer.cap_mb > 0 or not 0 < buffer.alarm_pct <= 100:
+        raise ConfigError("[buffer] cap_mb must be > 0 and alarm_pct in (0, 100]")
+    if buffer.keep_sent_days < 0 or not buffer.prune_every_s > 0:
+        raise ConfigError("[buffer] keep_sent_days must be >= 0 and prune_every_s > 0")
     ledger = _section(LedgerConfig, doc.get("ledger"), "ledger")
+    if ledger.ca_file and base is not None and not Path(ledger.ca_file).is_absolute():
+        ledger = LedgerConfig(**{**ledger.__dict__, "ca_file": str(base / ledger.ca_file)})
     if ledger.url and not ledger.token:
         raise ConfigError("[ledger] token is required when url is set")
     if ledger.split_after < 1:
@@ -117,6 +148,15 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
             raise ConfigError("[dock] needs exactly one of evdev_path or replay")
         if not valid_name(dock.device):
             raise ConfigError("[dock] device must be a name")
+        _check_dock(dock)
+    status = None
+    if "status" in doc:
+        status = _section(StatusConfig, doc["status"], "status")
+        if base is not None and not Path(status.users_file).is_absolute():
+            users_file = str(base / status.users_file)
+            status = StatusConfig(**{**status.__dict__, "users_file": users_file})
+        if status.session_minutes <= 0 or status.login_failures < 1:
+            raise ConfigError("[status] session_minutes and login_failures must be positive")
     return GatewayConfig(
         site=site,
         gateway_id=gateway_id,
@@ -124,7 +164,23 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
         buffer=buffer,
         ledger=ledger,
         dock=dock,
+        status=status,
     )
+
+
+def _check_dock(dock: DockConfig) -> None:
+    from gateway.dock import KeyCombo, layout  # evdev's key names; imported only with a dock
+
+    try:
+        layout(dock.layout)
+        KeyCombo.parse(dock.gs_key)
+    except ValueError as exc:
+        raise ConfigError(f"[dock] {exc}") from None
+    pins = [p for p in (dock.buzzer_pin, dock.led_ok_pin, dock.led_err_pin) if p is not None]
+    if any(type(p) is not int or not 0 <= p <= 27 for p in pins) or len(set(pins)) < len(pins):
+        raise ConfigError("[dock] buzzer_pin, led_ok_pin, led_err_pin: distinct BCM 0..27")
+    if not 0 < dock.reopen_min_s <= dock.reopen_max_s:
+        raise ConfigError("[dock] needs 0 < reopen_min_s <= reopen_max_s")
 
 
 def load(path: str | Path) -> GatewayConfig:

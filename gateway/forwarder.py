@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Sequence
 
 import httpx
@@ -45,6 +46,30 @@ class LedgerError(Exception):
         self.wait = wait
         self.status = status  # the HTTP status when the ledger answered one
         self.text = text  # the answer's body, for a `ledger error` refusal's detail
+
+
+def tls_verify(config: LedgerConfig) -> ssl.SSLContext | bool:
+    """How the ledger's certificate is checked: against `ca_file` when set (a private CA),
+    else the system's trust store; `verify_tls = false` turns checking off (tests only)."""
+    if not config.verify_tls:
+        return False
+    if config.ca_file:
+        return ssl.create_default_context(cafile=config.ca_file)
+    return ssl.create_default_context()
+
+
+def describe(exc: httpx.HTTPError) -> str:
+    """An HTTP error for the log and `last_error`; a certificate the gateway does not trust
+    is named as such, with the fix."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ssl.SSLCertVerificationError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate of the ledger not trusted ({cause.verify_message or cause}); "
+            "set [ledger] ca_file to the CA that signed it"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def to_batch(rows: Sequence[Row], site: str) -> list[BatchEvent]:
@@ -100,10 +125,11 @@ class Forwarder:
                 "Content-Type": "application/json",
             },
             timeout=config.timeout_s,
-            verify=config.verify_tls,
+            verify=tls_verify(config),
             transport=transport,
         )
         self.batches = 0
+        self.forwarded = 0  # rows the ledger answered for (booked or refused), this run
         self.errors = 0
         self.last_error = ""
         self.split_refused = 0  # events refused `ledger error` after bisection
@@ -146,6 +172,7 @@ class Forwarder:
             self._healthy = True
         await self._buffer.mark(answers, now_ms())
         self.batches += 1
+        self.forwarded += len(answers)
         self._notify(answers)
 
     async def _server_error(self, rows: Sequence[Row], exc: LedgerError) -> bool:
@@ -234,7 +261,7 @@ class Forwarder:
         try:
             response = await self._client.post("/v1/scan-batches", content=body)
         except httpx.HTTPError as exc:
-            raise LedgerError(f"{type(exc).__name__}: {exc}") from exc
+            raise LedgerError(describe(exc)) from exc
         if response.status_code in (429, 503):
             wait = retry_after(response.headers.get("Retry-After"), self._backoff.next())
             raise LedgerError(f"HTTP {response.status_code}", wait)

@@ -94,12 +94,18 @@ def parse_status(device: str, payload: bytes, gw_ts: int) -> Status | None:
     return Status(device, doc, gw_ts) if isinstance(doc, dict) else None
 
 
+# The reason of a `retry` ack: the buffer is at its disk cap (gateway/diskuse.py).
+FULL_REASON = "gateway full"
+
+
 @dataclass
 class Acks:
-    """Acks to send: good seqs per device (stored or booked), refusals per device and reason."""
+    """Acks to send: good seqs per device (stored or booked), refusals per device and reason,
+    and seqs not taken for now (`retry`: the scanner keeps them and sends them again)."""
 
     ok: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     refused: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    retry: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     dead_letters: list[Rejected] = field(default_factory=list)  # kept by this commit (to log)
 
     def add_ok(self, dev: str, seq: int) -> None:
@@ -109,6 +115,9 @@ class Acks:
         seqs = self.refused[(dev, reason)]
         if seq is not None:
             seqs.append(seq)
+
+    def add_retry(self, dev: str, reason: str, seq: int) -> None:
+        self.retry[(dev, reason)].append(seq)
 
 
 # Short texts for the scanner's display, by refusal reason (protocol §2 and §3).
@@ -130,6 +139,7 @@ _DISPLAY = {
     "bad event": "BAD EVENT",
     "seq reused": "SEQ REUSED - SEE ADMIN",
     "ledger error": "LEDGER ERROR - SEE ADMIN",
+    FULL_REASON: "GATEWAY FULL - KEPT, RETRYING",
 }
 
 

@@ -17,12 +17,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stockwire", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from gateway.cli import add_commands as add_gateway_commands
+    from gateway.provision_cli import add_commands as add_provision_commands
     from server.cli import add_commands as add_server_commands
     from server.reports.cli import add_commands as add_report_commands
     from stockwire.demo.cli import add_commands as add_demo_commands
 
     add_demo_commands(commands)
     add_gateway_commands(commands)
+    add_provision_commands(commands)
     add_server_commands(commands)
     add_report_commands(commands)
     return parser

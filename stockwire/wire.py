@@ -33,7 +33,7 @@ MAX_SEQ = 2**53 - 1
 MAX_QTY = 1_000_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-AckStatus = Literal["stored", "booked", "refused"]
+AckStatus = Literal["stored", "booked", "refused", "retry"]
 Outcome = Literal["booked", "duplicate", "refused"]
 
 

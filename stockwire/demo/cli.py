@@ -58,7 +58,7 @@ def _play(scenario: Scenario, options: DemoOptions, serve: bool) -> dict[str, An
         demo.load()
         demo.play()
         demo.wait_channels_settled()
-        result = summary_mod.gather(demo.api, demo.receiver, scenario.count_refs)
+        result = summary_mod.gather(demo.api, demo.receiver, scenario.count_refs, demo.status_url)
         log("")
         log(summary_mod.render(result, summary_mod.alert_details(demo.api)))
         log(f"\nshift played in {time.monotonic() - started:.1f} s")
@@ -79,6 +79,8 @@ def _serve(demo: Demo, log: Callable[[str], None]) -> None:
         f"(header 'Authorization: Bearer {demo.admin_token}')\n"
         f"  MQTT broker       127.0.0.1:{demo.broker.port}  "
         f"(scanner logins in {demo.work}/hs-0N/scanner.json)\n"
+        f"  gateway status    {demo.status_url}/  (login admin / {demo.status_password}; "
+        f"metrics at {demo.status_url}/metrics)\n"
         f"  webshop webhook   {demo.receiver.url('webshop')}  (receives the stock pushes)\n"
         "Ctrl-C stops everything."
     )

@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.broker import BrokerSite
 from gateway.dock import encode_text, write_input_events
+from gateway.status.auth import add_admin
 from stockwire import firmware
 from stockwire.demo.handheld import Handheld
 from stockwire.demo.receiver import WebhookReceiver
@@ -77,6 +78,8 @@ class Demo:
         self.broker = Mosquitto(self.work / "broker", self.site)
         self.ledger_port = free_port()
         self.ledger_url = f"http://127.0.0.1:{self.ledger_port}"
+        self.status_url = f"http://127.0.0.1:{free_port()}"
+        self.status_password = secrets.token_urlsafe(12)  # the status page's admin login
         self.channel_secrets = {
             c["name"]: secrets.token_urlsafe(24) for c in scenario.raw.get("channels", [])
         }
@@ -130,8 +133,12 @@ class Demo:
             "[buffer]\n"
             f'path = "{self.work / "gateway.db"}"\n'
             "[ledger]\n"
-            f'url = "{self.ledger_url}"\ntoken = "{self.gateway_token}"\n' + dock_section,
+            f'url = "{self.ledger_url}"\ntoken = "{self.gateway_token}"\n'
+            "[status]\n"
+            f'host = "127.0.0.1"\nport = {self.status_url.rsplit(":", 1)[1]}\n'
+            'users_file = "admins.toml"\n' + dock_section,
         )
+        add_admin(self.work / "admins.toml", "admin", self.status_password)
 
     def start(self) -> None:
         self._write_configs()

@@ -10,11 +10,36 @@ from collections import defaultdict
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from stockwire.demo.receiver import WebhookReceiver
 
 
-def gather(api: httpx.Client, receiver: WebhookReceiver, count_refs: list[str]) -> dict[str, Any]:
+def gateway_figures(status_url: str) -> dict[str, float]:
+    """The gateway's own view, from its status listener's Prometheus `/metrics`: scanners
+    online, scans still buffered, scans the ledger answered for, dead letters open."""
+    response = httpx.get(f"{status_url}/metrics", timeout=5)
+    response.raise_for_status()
+    wanted = {
+        "stockwire_scanners_online": "scanners_online",
+        "stockwire_buffer_pending": "buffer_pending",
+        "stockwire_forwarded_total": "forwarded",
+        "stockwire_dead_letters_open": "dead_letters_open",
+    }
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name in wanted and not sample.labels:
+                found[wanted[sample.name]] = sample.value
+    return dict(sorted(found.items()))
+
+
+def gather(
+    api: httpx.Client,
+    receiver: WebhookReceiver,
+    count_refs: list[str],
+    status_url: str | None = None,
+) -> dict[str, Any]:
     on_hand: dict[str, dict[str, int]] = defaultdict(dict)
     for row in _get(api, "/v1/stock")["stock"]:
         qty = int(row["on_hand"])
@@ -46,7 +71,7 @@ def gather(api: httpx.Client, receiver: WebhookReceiver, count_refs: list[str]) 
         "reorder_alerts": alerts,
         "sell_through_pct": dict(sorted(sell_through.items())),
         "count_variance": dict(sorted(variance.items())),
-    }
+    } | ({"gateway": gateway_figures(status_url)} if status_url else {})
 
 
 def _get(api: httpx.Client, path: str) -> Any:
@@ -110,5 +135,10 @@ def render(summary: dict[str, Any], alerts: list[dict[str, Any]] | None = None) 
             ),
             table("Sell-through", ["SKU", "sell-through"], sell_rows),
             table("Count variance", ["SKU", "variance"], var_rows),
+            table(
+                "Gateway (its status page's /metrics)",
+                ["figure", "value"],
+                [[k.replace("_", " "), f"{v:g}"] for k, v in summary.get("gateway", {}).items()],
+            ),
         ]
     )

@@ -40,7 +40,7 @@ def play(workdir: Path, kill_gateway_in_step: int | None = None) -> ShiftRun:
         demo.wait_channels_settled()
         return ShiftRun(
             demo=demo,
-            result=summary.gather(demo.api, demo.receiver, scenario.count_refs),
+            result=summary.gather(demo.api, demo.receiver, scenario.count_refs, demo.status_url),
             events={dev: demo.processed(dev) for dev in scenario.devices},
             redelivered_receptions=demo.receptions(
                 "hs-02", [seq for _, seq in demo.tally.redelivered]
@@ -56,6 +56,10 @@ def assert_matches_expect(result: dict[str, Any], expect: dict[str, Any]) -> Non
     assert result["count_variance"] == expect["count_variance"]
     for sku, pct in expect["sell_through_pct"].items():
         assert result["sell_through_pct"][sku] == pct
+    gateway = result["gateway"]  # the gateway's status listener agrees: nothing left behind
+    assert (gateway["buffer_pending"], gateway["dead_letters_open"]) == (0, 0)
+    assert gateway["forwarded"] > 0
+    assert gateway["scanners_online"] == 3  # hs-01..hs-03, still running
 
 
 @pytest.fixture(scope="module")

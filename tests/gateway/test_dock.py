@@ -6,7 +6,15 @@ import io
 
 from evdev import ecodes as e
 
-from gateway.dock import GS, KeyDecoder, encode_text, pack_events, unpack_events, write_input_events
+from gateway.dock import (
+    GS,
+    Barcode,
+    KeyDecoder,
+    encode_text,
+    pack_events,
+    unpack_events,
+    write_input_events,
+)
 
 SYN = (e.EV_SYN, e.SYN_REPORT, 0)
 
@@ -37,12 +45,25 @@ def test_the_dock_decoder_ignores_autorepeat_and_key_releases() -> None:
     assert [b.text for b in KeyDecoder().feed_all(events)] == ["7"]
 
 
-def test_syn_dropped_discards_the_partial_barcode() -> None:
+def test_syn_dropped_flags_the_read_it_falls_in_as_an_overrun() -> None:
     decoder = KeyDecoder()
     events = [key(e.KEY_1), key(e.KEY_2), (e.EV_SYN, e.SYN_DROPPED, 0), key(e.KEY_3), SYN,
-              key(e.KEY_4), key(e.KEY_ENTER)]  # fmt: skip
-    assert [b.text for b in decoder.feed_all(events)] == ["4"]
-    assert decoder.dropped_reads == 1
+              key(e.KEY_4), key(e.KEY_ENTER), *encode_text("5")]  # fmt: skip
+    overrun, after = decoder.feed_all(events)
+    assert overrun == Barcode("124", overrun=True)  # "3" came before the SYN_REPORT: dropped
+    assert after == Barcode("5") and decoder.overruns == 1
+
+
+def test_a_drop_between_reads_still_flags_the_next_read() -> None:
+    events = [*encode_text("7"), (e.EV_SYN, e.SYN_DROPPED, 0), SYN, *encode_text("89")]
+    assert list(KeyDecoder().feed_all(events)) == [Barcode("7"), Barcode("89", overrun=True)]
+
+
+def test_a_read_cut_off_by_an_unplug_comes_out_flagged() -> None:
+    decoder = KeyDecoder()
+    assert list(decoder.feed_all(encode_text("12", enter=False))) == []
+    assert decoder.interrupt() == Barcode("12", overrun=True)
+    assert decoder.interrupt() is None
 
 
 def test_unknown_keys_are_counted_and_flag_the_barcode_as_garbled() -> None:

@@ -8,6 +8,7 @@ network (an MQTT client is handed in):
   `resend_s` seconds;
 - an ack on ack/<dev> covering seq ranges drops them from the outbox (stored, refused and
   booked all mean the gateway holds or has judged the scan) and tells the worker the outcome;
+  a `retry` ack (the gateway is full) keeps them: they go out again with the next resend;
 - a retained heartbeat on status/<dev> every `heartbeat_s` seconds; last will {"online":false}.
 One task sends everything (status and scans), so the client has one operation at a time. An
 error in a task (out of memory included) is reported (LOCAL-ERROR), memory is collected and
@@ -127,7 +128,8 @@ class Scanner:
             self.hal.signal("error", "bad ack")
             return
         status, ranges, reason, display = ack
-        self.outbox.ack(ranges)
+        if status != "retry":
+            self.outbox.ack(ranges)
         self.hal.signal(status, ranges, reason or display)
 
     # ---- network ---------------------------------------------------------------------------

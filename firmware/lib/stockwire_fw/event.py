@@ -10,7 +10,7 @@ import json
 from micropython import const
 
 _MAX_PAYLOAD = const(4096)
-_STATUSES = ("stored", "booked", "refused")
+_STATUSES = ("stored", "booked", "refused", "retry")  # retry: not taken, keep and re-send
 OFFLINE = b'{"online":false}'
 
 

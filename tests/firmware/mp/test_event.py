@@ -52,6 +52,9 @@ def test_ack():
         b'{"seqs": [[7, 7]], "status": "refused", "reason": "unknown barcode",'
         b' "display": "UNKNOWN"}'
     ) == ("refused", [[7, 7]], "unknown barcode", "UNKNOWN")
+    assert decode_ack(
+        b'{"seqs": [[8, 9]], "status": "retry", "reason": "gateway full", "display": "FULL"}'
+    ) == ("retry", [[8, 9]], "gateway full", "FULL")
     for bad in (
         b"",
         b"[]",
