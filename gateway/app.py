@@ -64,6 +64,8 @@ async def build(config: GatewayConfig) -> Gateway:
             local_devices=local,
         )
     dock = DockReader(config.dock, config.site, inbox) if config.dock else None
+    if forwarder and dock:
+        forwarder.on_local = dock.answered  # the ledger's refusal of a dock read, a beat later
     committer = Committer(
         buffer,
         inbox,

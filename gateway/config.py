@@ -34,6 +34,9 @@ class MqttConfig:
     keepalive_s: int = 30
     reconnect_min_s: float = 0.2
     reconnect_max_s: float = 30.0
+    # TLS to the broker's TLS listener (`stockwire broker-config --tls-port`): the CA that
+    # signed the broker's certificate; the broker's name is checked against `host`
+    tls_ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
     if buffer.keep_sent_days < 0 or not buffer.prune_every_s > 0:
         raise ConfigError("[buffer] keep_sent_days must be >= 0 and prune_every_s > 0")
     ledger = _section(LedgerConfig, doc.get("ledger"), "ledger")
+    mqtt = _section(MqttConfig, doc.get("mqtt"), "mqtt")
+    if mqtt.tls_ca_file and base is not None and not Path(mqtt.tls_ca_file).is_absolute():
+        mqtt = MqttConfig(**{**mqtt.__dict__, "tls_ca_file": str(base / mqtt.tls_ca_file)})
     if ledger.ca_file and base is not None and not Path(ledger.ca_file).is_absolute():
         ledger = LedgerConfig(**{**ledger.__dict__, "ca_file": str(base / ledger.ca_file)})
     if ledger.url and not ledger.token:
@@ -160,7 +166,7 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
     return GatewayConfig(
         site=site,
         gateway_id=gateway_id,
-        mqtt=_section(MqttConfig, doc.get("mqtt"), "mqtt"),
+        mqtt=mqtt,
         buffer=buffer,
         ledger=ledger,
         dock=dock,

@@ -276,6 +276,13 @@ class DockReader:
         self.items += 1
         await self._inbox.put_async(DockRead(event, self._topic, now_ms()))
 
+    def answered(self, acks: Acks) -> None:
+        """The forwarder's hook after each ledger answer: a dock read the ledger refused
+        (unknown barcode, ...) is signalled refused, a beat after its `taken`."""
+        refused = [reason for (dev, reason) in acks.refused if dev == self.device]
+        if refused:
+            self.feedback.signal("refused", "ledger: " + ", ".join(refused))
+
     def committed(self, acks: Acks) -> None:
         """The committer's hook after each commit: the dock's reads in it were stored (taken)
         or refused (dead letters)."""

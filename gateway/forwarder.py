@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 import orjson
@@ -30,7 +30,15 @@ import orjson
 from gateway.buffer import Buffer, Row
 from gateway.committer import Publish, publish_acks
 from gateway.config import LedgerConfig
-from gateway.model import Answer, Backoff, escape_text, now_ms, outcome_acks, retry_after
+from gateway.model import (
+    Acks,
+    Answer,
+    Backoff,
+    escape_text,
+    now_ms,
+    outcome_acks,
+    retry_after,
+)
 from stockwire.wire import BatchEvent, batch_body, decode_scan
 
 log = logging.getLogger(__name__)
@@ -133,6 +141,8 @@ class Forwarder:
         self.errors = 0
         self.last_error = ""
         self.split_refused = 0  # events refused `ledger error` after bisection
+        # told the ledger's answers for local devices (the dock's feedback); never blocks
+        self.on_local: Callable[[Acks], None] | None = None
         # bisection state (see the module doc); `_suspect_last` 0 means not bisecting
         self._limit = config.batch_max
         self._suspect_last = 0
@@ -285,3 +295,8 @@ class Forwarder:
             publish_acks(acks, "booked", self._publish, self._local)
         except Exception:
             log.exception("publishing booked/refused acks failed")
+        if self.on_local is not None and self._local:
+            try:
+                self.on_local(acks)
+            except Exception:
+                log.exception("the dock's feedback failed")

@@ -45,6 +45,8 @@ class Intake:
         )
         if m.username:
             client.username_pw_set(m.username, m.password)
+        if m.tls_ca_file:
+            client.tls_set(ca_certs=m.tls_ca_file)  # verifies the chain and the host name
         client.max_inflight_messages_set(1000)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(

@@ -88,9 +88,13 @@ async def test_a_german_reader_with_f8_for_gs_books_against_the_po_it_last_read(
     await eventually(lambda: gw.dock.feedback.given[-1] == "refused")
     assert True in [s.state for s in mock_pins.pin(ERR).states]
     assert gw.dock.reader_status()["overruns"] == 1
-    writer.close()
-    await asyncio.sleep(0.2)
     assert len(ledger.booked) == 2  # the damaged read was never booked
+
+    ledger.refuse["4006381333932"] = "check digit"  # taken at the dock, refused by the ledger
+    given = len(gw.dock.feedback.given)
+    writer.write(pack_events(typed(["4006381333932"], layout_name="de", gs_key="KEY_F8")))
+    await eventually(lambda: list(gw.dock.feedback.given)[given:] == ["taken", "refused"])
+    writer.close()
 
 
 async def test_a_replay_fifo_that_vanishes_is_reopened_when_it_comes_back(

@@ -8,6 +8,7 @@ always ordered behind one that arrives on the same path (no waiting for nothing)
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import queue
@@ -26,6 +27,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.broker import BrokerSite, hash_password
 from gateway.config import parse
+from gateway.handoff import Handoff
+from gateway.intake import Intake
+from gateway.model import Incoming, Scan
 from stockwire import cli
 from stockwire.processes import free_port
 from stockwire.wire import ScanEvent, encode_scan, topic
@@ -384,3 +388,36 @@ def test_the_tls_listener_takes_clients_that_trust_the_site_ca_and_refuses_plain
                 "-subj", "/CN=Some other CA", cwd=certs)  # fmt: skip
         with pytest.raises(ssl.SSLCertVerificationError):  # a client trusting another CA
             clients(tls_port, mq["user"], mq["password"], ca=certs / "other.crt")
+
+
+async def test_the_gateway_takes_scans_over_the_tls_listener_when_given_the_site_ca(
+    site: dict[str, Any], run: Cli, clients: Any, tmp_path: Path
+) -> None:
+    certs = tmp_path / "certs"
+    make_certificates(certs)
+    tls_port = free_port()
+    rc, _, err = run("broker-config", str(site["broker_dir"]), "--port", str(site["port"]),
+                     "--host", "127.0.0.1", "--tls-port", str(tls_port), "--tls-host", "127.0.0.1",
+                     "--cafile", str(certs / "ca.crt"), "--certfile", str(certs / "server.crt"),
+                     "--keyfile", str(certs / "server.key"))  # fmt: skip
+    assert rc == 0, err
+    doc = {"site": SITE, "gateway_id": "gw-1", **site["gw-1"]}
+    doc["mqtt"] = {**doc["mqtt"], "host": "127.0.0.1", "port": tls_port,
+                   "tls_ca_file": "certs/ca.crt"}  # fmt: skip
+    config = parse(doc, base=tmp_path)  # a relative CA path is from the config's folder
+    assert config.mqtt.tls_ca_file == str(tmp_path / "certs" / "ca.crt")
+    with SiteBroker(site["broker_dir"], site["port"]):
+        inbox: Handoff[Incoming] = Handoff(asyncio.get_running_loop(), 100)
+        intake = Intake(config, inbox)
+        intake.start()
+        try:
+            assert await asyncio.to_thread(intake.connected.wait, 10)
+            mq = site["hs-01"]["mqtt"]
+            scanner = clients(tls_port, mq["user"], mq["password"], ca=certs / "ca.crt")
+            assert scanner.accepted()
+            scanner.publish(topic(SITE, "scan", "hs-01"), scan("hs-01", 1))
+            [item] = await inbox.take(10, 10.0)
+            assert isinstance(item, Scan)
+            assert (item.event.dev, item.event.seq) == ("hs-01", 1)
+        finally:
+            intake.stop()
