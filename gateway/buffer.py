@@ -39,7 +39,17 @@ from gateway.diskuse import (
     wal_autocheckpoint,
     wal_reserve,
 )
-from gateway.model import FULL_REASON, Acks, Answer, DockRead, Incoming, Rejected, Scan, Status
+from gateway.model import (
+    FULL_REASON,
+    Acks,
+    Answer,
+    DockRead,
+    Incoming,
+    Rejected,
+    Scan,
+    Status,
+    now_ms,
+)
 from stockwire.wire import ScanEvent, decode_scan, encode_scan, seq_ranges
 
 log = logging.getLogger(__name__)
@@ -77,7 +87,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     detail  TEXT    NOT NULL DEFAULT '',
     gw_ts   INTEGER NOT NULL,
     fixed   BLOB,                             -- the payload as an admin edited it (status page)
-    resolved_ts INTEGER                       -- when a replay stored it as a scan
+    resolved_ts INTEGER,                      -- when a replay stored it (or it was dismissed)
+    dismissed_by TEXT                         -- the admin who closed it without a replay
 );
 CREATE TABLE IF NOT EXISTS devices (
     dev       TEXT PRIMARY KEY,
@@ -124,6 +135,7 @@ ON CONFLICT (dev) DO UPDATE SET
 _ADDED_COLUMNS = (
     ("dead_letters", "fixed", "BLOB"),
     ("dead_letters", "resolved_ts", "INTEGER"),
+    ("dead_letters", "dismissed_by", "TEXT"),
 )
 _MARK = "UPDATE scans SET status = ?, reason = ?, detail = ?, answered_ts = ? WHERE id = ?"
 # answered long enough ago; `ledger error` refusals exist only here (the ledger never took
@@ -461,6 +473,28 @@ class Buffer:
             await cursor.close()
         return changed == 1
 
+    async def dismiss_dead_letter(self, dead_id: int, admin: str) -> bool:
+        """Close an open dead letter that can never be replayed (garbage, a reused seq): it is
+        kept, with who dismissed it, until retention prunes it."""
+        sql = (
+            "UPDATE dead_letters SET resolved_ts = ?, dismissed_by = ? "
+            "WHERE id = ? AND resolved_ts IS NULL"
+        )
+        async with self._lock:
+            cursor = await self._db.execute(sql, (now_ms(), admin, dead_id))
+            changed = cursor.rowcount
+            await cursor.close()
+        return changed == 1
+
+    async def prune_dead_letters(self, resolved_before_ms: int) -> int:
+        """Delete dead letters replayed or dismissed before `resolved_before_ms`."""
+        sql = "DELETE FROM dead_letters WHERE resolved_ts < ?"
+        async with self._lock:
+            cursor = await self._db.execute(sql, (resolved_before_ms,))
+            deleted = cursor.rowcount
+            await cursor.close()
+        return deleted
+
     async def replay_dead_letter(self, dead_id: int, scan: Scan) -> str:
         """Store `scan` (a dead letter's payload, validated again) and mark the dead letter
         resolved, in one transaction. Returns "" on success, else why nothing changed."""
@@ -477,7 +511,7 @@ class Buffer:
                 if found is None:
                     why = "no such dead letter"
                 elif found[0] is not None:
-                    why = "already replayed"
+                    why = "already resolved (replayed or dismissed)"
                 elif held is not None and held != e:
                     why = f"seq reused: {e.dev}:{e.seq} is already held with other content"
                 else:

@@ -65,14 +65,22 @@ class _Snapshot(Collector):
         yield GaugeMetricFamily(
             "stockwire_dead_letters_open", "Dead letters not yet replayed", f.dead_open
         )
-        if f.disk is not None:
-            yield GaugeMetricFamily(
-                "stockwire_buffer_disk_used_bytes", "Disk used by the buffer", f.disk["used"]
-            )
-            if f.disk["cap"] is not None:
-                yield GaugeMetricFamily(
-                    "stockwire_buffer_disk_cap_bytes", "The buffer's disk cap", f.disk["cap"]
-                )
+        yield GaugeMetricFamily(
+            "stockwire_buffer_disk_used_bytes", "Disk used by the buffer", f.disk["used"]
+        )
+        yield GaugeMetricFamily(
+            "stockwire_buffer_disk_cap_bytes", "The buffer's disk cap", f.disk["cap"]
+        )
+        yield GaugeMetricFamily(
+            "stockwire_buffer_disk_alarm",
+            "1 when the buffer uses alarm_pct of its cap or more",
+            1 if f.disk["alarm"] else 0,
+        )
+        yield GaugeMetricFamily(
+            "stockwire_buffer_full",
+            "1 when the buffer is at its cap: new scans are refused with `retry`",
+            1 if f.disk["full"] else 0,
+        )
         if f.dock is not None and f.dock["connected"] is not None:
             yield GaugeMetricFamily(
                 "stockwire_dock_connected", "1 when the dock reader's device is open",

@@ -181,8 +181,19 @@ def create_app(gw: Gateway, closing: asyncio.Event) -> FastAPI:
             return Response("log in first", 401)
         if not csrf_ok(session, fields):
             return Response("refused: missing or wrong CSRF token", 403)
-        if action not in ("fix", "replay"):
+        if action not in ("fix", "replay", "dismiss"):
             return Response("no such action", 404)
+        if action == "dismiss":
+            done = await gw.buffer.dismiss_dead_letter(dead_id, session.name)
+            notes[token] = (
+                f"Dead letter {dead_id} dismissed: kept for the record, no longer open."
+                if done
+                else f"Dead letter {dead_id} is not open."
+            )
+            if done:
+                log.info("status page: %s dismissed dead letter %d", session.name, dead_id)
+            await figures.snapshot(fresh=True)
+            return RedirectResponse("/#dead-letters", 303)
         payload = fields.get("payload", "").encode("utf-8")
         if "payload" in fields and not await gw.buffer.fix_dead_letter(dead_id, payload):
             notes[token] = f"Dead letter {dead_id} is not open."

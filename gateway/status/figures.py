@@ -3,7 +3,7 @@
 Owns what the status page, its server-sent events and /metrics show, and how each figure is
 read: scanners from the buffer's `devices` table (with each one's last scan and last error),
 buffer depth and the age of the oldest unsent scan, the forwarder's counters and rate, the
-open dead letters, the dock reader, the buffer's disk use when the buffer reports it, and
+open dead letters, the dock reader, the buffer's disk use (with its alarm and full flags), and
 scans per minute over the shift (the last `SHIFT_HOURS`). Every query is bounded by an index
 so that reading figures every second does not hold the buffer's lock for long.
 """
@@ -11,7 +11,6 @@ so that reading figures every second does not hold the buffer's lock for long.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -69,7 +68,7 @@ class Figures:
     dead_open: int
     dead_letters: list[DeadLetter]
     dock: dict[str, Any] | None
-    disk: dict[str, Any] | None  # {"used": bytes, "cap": bytes or None, "alarm": bool}
+    disk: dict[str, Any]  # used, cap (bytes), alarm, full, level (ok | alarm | full)
     per_minute: list[tuple[int, int]] = field(default_factory=list)  # (minute start ms, scans)
 
     @property
@@ -243,27 +242,9 @@ def dock_state(gw: Gateway) -> dict[str, Any] | None:
     return out
 
 
-async def disk_state(gw: Gateway) -> dict[str, Any] | None:
-    """The buffer's disk use when the buffer reports it (`Buffer.disk()`, sync or async,
-    giving an object or mapping with used/cap in bytes and an alarm flag); else None."""
-    disk = getattr(gw.buffer, "disk", None)
-    if disk is None:
-        return None
-    found = disk() if callable(disk) else disk
-    if inspect.isawaitable(found):
-        found = await found
-    if found is None:
-        return None
-
-    def pick(*names: str) -> Any:
-        for name in names:
-            value = found.get(name) if isinstance(found, dict) else getattr(found, name, None)
-            if value is not None:
-                return value
-        return None
-
-    used = pick("used", "used_bytes", "size", "size_bytes")
-    if used is None:
-        return None
-    cap = pick("cap", "cap_bytes", "max_bytes", "limit")
-    return {"used": int(used), "cap": int(cap) if cap else None, "alarm": bool(pick("alarm"))}
+async def disk_state(gw: Gateway) -> dict[str, Any]:
+    """The buffer's disk use (`Buffer.disk()`): bytes used and the cap, the alarm and full
+    flags and the level word (`ok`, `alarm`, `full`)."""
+    disk = await gw.buffer.disk()
+    return {"used": disk.used, "cap": disk.cap, "alarm": disk.alarm, "full": disk.full,
+            "level": disk.level}  # fmt: skip

@@ -39,7 +39,8 @@ async def test_a_full_buffer_refuses_new_scans_with_retry_and_takes_them_once_sp
 ) -> None:
     caplog.set_level(logging.INFO, logger="gateway")
     ledger.status = 503  # the ledger is away: nothing leaves the buffer
-    buffer = {"cap_mb": 1, "alarm_pct": 50, "keep_sent_days": 0, "prune_every_s": 0.1,
+    # a week's audit retention and a slow schedule: only disk pressure can make room
+    buffer = {"cap_mb": 1, "alarm_pct": 50, "keep_sent_days": 7, "prune_every_s": 600,
               "commit_max": 5}  # fmt: skip
     running = await gateway_factory(make_config(ledger, buffer=buffer))
     hs = scanners("hs-01")
@@ -76,6 +77,7 @@ async def test_a_full_buffer_refuses_new_scans_with_retry_and_takes_them_once_sp
     assert sorted(ledger.booked_ids()) == sorted(f"hs-01:{n}" for n in range(1, 1002))
     await eventually(lambda: running.gw.buffer.last_disk.level == "ok", timeout=10)
     assert messages(caplog, "buffer disk use back to ok")
+    assert messages(caplog, "disk pressure: pruned")  # answered rows younger than a week
 
 
 async def test_a_pruned_scan_sent_again_is_acked_and_not_forwarded_a_reused_seq_is_refused(
@@ -190,3 +192,18 @@ async def test_a_reader_polling_while_thousands_of_rows_are_committed_is_never_l
             assert "readonly" in str(exc)
         else:
             raise AssertionError("a reader could write")
+
+
+async def test_retention_prunes_resolved_dead_letters_and_keeps_open_ones(tmp_path: Path) -> None:
+    buffer = await Buffer.open(tmp_path / "b.db")
+    try:
+        junk = classify_scan(topic(SITE, "scan", "hs-02"), "hs-02", b"junk", now_ms())
+        await buffer.store([junk, junk])
+        first, second = (r[0] for r in await buffer.query("SELECT id FROM dead_letters"))
+        assert await buffer.dismiss_dead_letter(first, "alice")
+        assert not await buffer.dismiss_dead_letter(first, "alice")  # closed once
+        assert await buffer.prune_dead_letters(now_ms() - 7 * 86_400_000) == 0  # too recent
+        assert await buffer.prune_dead_letters(now_ms() + 1) == 1
+        assert await buffer.query("SELECT id, resolved_ts FROM dead_letters") == [(second, None)]
+    finally:
+        await buffer.close()

@@ -148,6 +148,31 @@ async def test_a_dead_letter_fixed_and_replayed_reaches_the_ledger_once(
     assert db_rows(db, "SELECT count(*) FROM scans") == [(1,)]
 
 
+async def test_a_dead_letter_that_can_never_be_replayed_is_dismissed_and_kept_for_the_record(
+    client: httpx.AsyncClient, scanners: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "gateway.db"
+    scanners("hs-01").send_raw(b"\x00\xffgarbage")
+    await eventually(lambda: db_rows(db, "SELECT id FROM dead_letters"))
+    (dead_id,) = db_rows(db, "SELECT id FROM dead_letters")[0]
+    csrf = await log_in(client)
+    assert 'value="Dismiss"' in (await client.get("/")).text or ">Dismiss<" in (
+        await client.get("/")).text  # fmt: skip
+    forged = await client.post(f"/dead-letters/{dead_id}/dismiss", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    assert db_rows(db, "SELECT resolved_ts FROM dead_letters") == [(None,)]
+    answer = await client.post(f"/dead-letters/{dead_id}/dismiss", data={"csrf": csrf})
+    assert answer.status_code == 303
+    page = (await client.get("/")).text
+    assert f"Dead letter {dead_id} dismissed" in page and "Dead letters (0 open)" in page
+    assert db_rows(db, "SELECT dismissed_by, payload FROM dead_letters") == [
+        (ADMIN, b"\x00\xffgarbage")]  # fmt: skip
+    metrics = (await client.get("/metrics")).text
+    assert "stockwire_dead_letters_open 0.0" in metrics
+    replay = await client.post(f"/dead-letters/{dead_id}/replay", data={"csrf": csrf})
+    assert replay.status_code == 303 and "is not open" in (await client.get("/")).text
+
+
 async def test_repeated_failures_lock_the_name_out_even_with_the_right_password(
     make_config: Any, tmp_path: Path, gateway_factory: Any
 ) -> None:
@@ -247,3 +272,30 @@ async def test_the_dock_reader_shows_on_the_page_and_in_metrics(
         assert "Dock dock-1" in summary and "receive · DOCK" in summary
         metrics = (await client.get("/metrics")).text
         assert "stockwire_dock_connected " in metrics
+
+
+async def test_a_full_buffer_shows_as_full_on_the_page_and_in_metrics(
+    make_config: Any, tmp_path: Path, gateway_factory: Any, scanners: Any, ledger: Any
+) -> None:
+    users = tmp_path / "admins.toml"
+    add_admin(users, ADMIN, PASSWORD)
+    ledger.status = 503  # away: nothing leaves the buffer
+    buffer = {"cap_mb": 0.5, "alarm_pct": 50, "commit_max": 5}
+    config = make_config(ledger, buffer=buffer, status={"port": 0, "users_file": str(users)})
+    running = await gateway_factory(config)
+    hs = scanners("hs-01")
+    for seq in range(1, 600):
+        hs.scan(seq, code="4" * 900 + str(seq))
+    await hs.wait_for(lambda s: bool(s.acked("retry")), timeout=60)
+    async with httpx.AsyncClient(base_url=running.gw.status.url) as client:
+        samples = {
+            s.name: s.value
+            for family in text_string_to_metric_families((await client.get("/metrics")).text)
+            for s in family.samples
+            if not s.labels
+        }
+        assert (samples["stockwire_buffer_full"], samples["stockwire_buffer_disk_alarm"]) == (1, 1)
+        assert samples["stockwire_buffer_disk_cap_bytes"] == 512 * 1024
+        await log_in(client)
+        page = (await client.get("/")).text
+        assert "of 0.5 MiB: <strong" in page and "FULL, scanners keep their scans" in page

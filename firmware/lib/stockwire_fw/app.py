@@ -25,7 +25,7 @@ from micropython import const
 
 from . import VERSION
 from .event import OFFLINE, decode_ack, encode_scan, encode_status
-from .labels import ERROR, EVENT, Labels
+from .labels import ERROR, EVENT, Labels, aim_len, is_label
 from .mqtt import Client, MQTTError
 from .outbox import OutboxFull
 from .retry import backoff_ms
@@ -74,12 +74,14 @@ class Scanner:
             hal.signal("error", "read too long")
             return None
         try:
-            code = frame.decode()
+            if max(frame) > 127:  # not ASCII: is it UTF-8? (only such a read is copied to see)
+                frame.decode()
+            # only a label is read as text: an item's bytes go to the outbox as they came
+            kind, val = self.labels.read(frame.decode()) if is_label(frame) else self.labels.item()
         except UnicodeError:
             hal.signal("error", "unreadable code")
             return None
         ob = self.outbox
-        kind, val = self.labels.read(code)
         if kind == ERROR:
             hal.signal("error", val)
             return None
@@ -92,7 +94,7 @@ class Scanner:
         seq = ob.next_seq()
         mode, loc, ref, qty = val
         try:
-            ob.append(seq, hal.now_ms(), mode, qty, loc, ref, code)
+            ob.append(seq, hal.now_ms(), mode, qty, loc, ref, frame)
         except (OSError, OutboxFull, ValueError) as e:
             hal.signal("error", "not stored: %s" % (e,))
             return None
@@ -160,10 +162,12 @@ class Scanner:
                     nxt = ob.ring.after(self._cursor)
                     if nxt is None:
                         break
-                    seq, boot, ts, qty, mode, code, loc, ref = ob.load(nxt[1])
-                    sym = code[:3] if len(code) >= 3 and code[0] == "]" else ""
-                    if len(code) > _BIG_CODE:  # a long code needs ~3 copies of itself in a row:
-                        gc.collect()  # collect first rather than fail on a fragmented heap
+                    # the code as the record's bytes, made into the event before anything else
+                    # can use the outbox's buffer (no await in between)
+                    seq, boot, ts, qty, mode, code, loc, ref = ob.load(nxt[1], True)
+                    sym = str(code[: aim_len(code)], "utf-8")
+                    if len(code) > _BIG_CODE:  # collect first rather than fail on a
+                        gc.collect()  # fragmented heap: the event is one block of its size
                     payload = encode_scan(self.dev, seq, boot, ts, code, sym, mode, qty, loc, ref)
                     code = loc = ref = None
                     t0 = time.ticks_ms()

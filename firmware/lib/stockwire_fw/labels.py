@@ -25,6 +25,22 @@ def split_aim(code):
     return "", code
 
 
+def aim_len(frame):
+    """Bytes of the AIM prefix (']' and two characters) the UTF-8 bytes `frame` start with."""
+    n = len(frame)
+    i = 1 if n and frame[0] == 0x5D else n + 9
+    for _ in range(2):
+        i += 1
+        while i < n and frame[i] & 0xC0 == 0x80:
+            i += 1
+    return i if i <= n else 0
+
+
+def is_label(frame):
+    """Whether the read's bytes are a label (only a label needs to be read as text)."""
+    return frame.startswith(b"SW:", aim_len(frame))
+
+
 class Labels:
     def __init__(self):
         self.mode = self.loc = self.ref = ""
@@ -33,7 +49,7 @@ class Labels:
     def read(self, code):
         body = split_aim(code)[1]
         if not body.startswith("SW:"):
-            return self._event(self.mode, self.qty)
+            return self.item()
         rest = body[3:]
         val = rest[rest.find(":") + 1 :]
         if rest.startswith("MODE:"):
@@ -62,6 +78,10 @@ class Labels:
         else:
             return ERROR, "unknown label"
         return STATE, None
+
+    def item(self):
+        """The verdict for a read that is not a label (what read() answers for it)."""
+        return self._event(self.mode, self.qty)
 
     def _event(self, mode, qty):
         if not self.mode:

@@ -127,7 +127,7 @@ class Outbox:
         if self.full():
             raise OutboxFull()
         self.ring.room()  # before the write: a scan on flash is a scan in the index
-        c = code.encode()
+        c = code.encode() if isinstance(code, str) else code  # a read's bytes: not copied
         lo = loc.encode()
         r = ref.encode()
         if len(c) > 1024 or len(lo) > 255 or len(r) > 255:
@@ -156,8 +156,9 @@ class Outbox:
         self.written += _HDR + blen
         return off
 
-    def load(self, off):
-        """(seq, boot, ts, qty, mode, code, loc, ref) of the scan record at `off`."""
+    def load(self, off, raw=False):
+        """(seq, boot, ts, qty, mode, code, loc, ref) of the scan record at `off`; with `raw`
+        the code is a memoryview of the record buffer (valid until the outbox's next call)."""
         f = self._f
         mv = self._mv
         b = self._buf
@@ -166,7 +167,7 @@ class Outbox:
         f.readinto(mv[_HDR : _HDR + struct.unpack_from("<H", b, 0)[0]])
         _, seq, boot, ts, qty, mode, n = struct.unpack_from("<BIIQIBH", b, _HDR)
         p = _HDR + _S
-        code = str(mv[p : p + n], "utf-8")
+        code = mv[p : p + n] if raw else str(mv[p : p + n], "utf-8")
         p += n
         loc = str(mv[p + 1 : p + 1 + b[p]], "utf-8")
         p += 1 + b[p]

@@ -27,6 +27,15 @@ def test_scan_exact_bytes():
     assert doc["code"][19] == "\x1d"
 
 
+def test_scan_from_record_bytes_escaped_as_json_dumps():
+    code = 'a"b\\c\td\x01\x1d' + "x" * 1000 + "\u00e9"
+    raw = memoryview(bytearray(code.encode()))
+    got = encode_scan("hs-07", 1, 2, 3, raw, "", "pick", 1, "L", "")
+    assert got == encode_scan("hs-07", 1, 2, 3, code, "", "pick", 1, "L", "")
+    assert b'"code":' + json.dumps(code).encode() + b',"sym"' in got, got[:80]
+    assert json.loads(got)["code"] == code
+
+
 def test_status():
     doc = json.loads(encode_status("0.1.0", 3900, -61, 0, 12, 3, 1042))
     assert doc == {
