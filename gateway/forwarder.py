@@ -176,6 +176,9 @@ class Forwarder:
             await self._answered(answers)
 
     async def _answered(self, answers: Sequence[Answer]) -> None:
+        if self.last_error:  # the status page shows the error while it lasts, not after
+            log.info("ledger answering again (last error: %s)", self.last_error)
+            self.last_error = ""
         self._backoff.reset()
         self._fails, self._fail_ids = 0, ()
         if self._suspect_last:

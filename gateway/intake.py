@@ -35,6 +35,8 @@ class Intake:
         self.connected = threading.Event()  # subscribed: the broker routes scans to us
         self.connects = 0  # CONNACKs accepted; more than one means we reconnected
         self.received = 0
+        self.retained_scans = 0  # retained copies of scans ignored (see _on_message)
+        self._retained_seen: set[str] = set()
         self._subscribe_mid: int | None = None
         m = config.mqtt
         client = mqtt.Client(
@@ -115,6 +117,17 @@ class Intake:
         if site != self._site:
             return
         item: Incoming | None
+        if kind == "scan" and message.retain:
+            # a scan published with retain (never by our firmware) comes back on every
+            # subscribe; it was taken, or refused, when it was delivered live
+            self.retained_scans += 1
+            if device not in self._retained_seen:
+                self._retained_seen.add(device)
+                log.warning(
+                    "ignoring a retained scan on %s (scans are never retained; clear it with "
+                    "mosquitto_pub -r -n -t %s)", message.topic, message.topic,
+                )  # fmt: skip
+            return
         if kind == "scan":
             item = classify_scan(message.topic, device, payload, gw_ts)
         elif kind == "status":

@@ -47,7 +47,7 @@ async def test_a_ledger_outage_is_ridden_out_and_everything_drains_in_per_device
     make_config: Any, gateway_factory: Any, scanners: Any, ledger: FakeLedger, tmp_path: Path
 ) -> None:
     ledger.status = 503
-    await gateway_factory(make_config(ledger))
+    running = await gateway_factory(make_config(ledger))
     devs = [scanners(d) for d in ("hs-01", "hs-02", "hs-03")]
     for seq in range(1, 151):
         for hs in devs:
@@ -61,8 +61,10 @@ async def test_a_ledger_outage_is_ridden_out_and_everything_drains_in_per_device
     assert failed >= 3 and not ledger.answered()
     db = tmp_path / "gateway.db"
     assert db_rows(db, "SELECT status, count(*) FROM scans GROUP BY status") == [("pending", 450)]
+    assert "HTTP 500" in running.gw.forwarder.last_error  # shown while it lasts
     ledger.status = 200
     await eventually(lambda: len(ledger.booked) == 450, timeout=15)
+    assert running.gw.forwarder.last_error == ""  # and gone once the ledger answers
     for hs in devs:
         booked = [e["seq"] for e in ledger.booked if e["dev"] == hs.dev]
         assert booked == list(range(1, 151))

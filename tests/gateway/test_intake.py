@@ -207,3 +207,28 @@ async def test_the_dead_letters_command_prints_payloads_escaped_with_a_header_an
     big_fields = big.split("\t")
     assert big_fields[5] == "5001"
     assert big_fields[6].endswith("... (5001 bytes)") and len(big_fields[6]) < 200
+
+
+async def test_a_scan_published_retained_is_taken_once_not_again_at_each_restart(
+    make_config: Any, gateway_factory: Any, scanners: Any, tmp_path: Path, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway")
+    config = make_config()
+    running = await gateway_factory(config)
+    hs = scanners("hs-01")
+    good = hs.scan(1)
+    await hs.wait_for(lambda s: 1 in s.acked("stored"))
+    hs.client.publish(topic(SITE, "scan", "hs-01"), good, qos=1, retain=True)  # live: a dup
+    hs.client.publish(topic(SITE, "scan", "hs-02"), b"junk", qos=1, retain=True)  # ACL: dropped
+    hs.send_raw(b"retained junk")  # plain junk: one dead letter
+    db = tmp_path / "gateway.db"
+    await eventually(lambda: len(db_rows(db, "SELECT id FROM dead_letters")) == 1)
+    hs.client.publish(topic(SITE, "scan", "hs-01"), b"retained junk", qos=1, retain=True)
+    await eventually(lambda: len(db_rows(db, "SELECT id FROM dead_letters")) == 2)
+    for _ in range(2):  # each restart subscribes again: the broker re-sends what is retained
+        await running.stop()
+        running = await gateway_factory(config)
+        await eventually(lambda r=running: r.gw.intake.retained_scans == 1)
+    assert len(db_rows(db, "SELECT id FROM dead_letters")) == 2
+    assert db_rows(db, "SELECT seq, receptions FROM scans") == [(1, 2)]
+    assert any("ignoring a retained scan on" in r.getMessage() for r in caplog.records)
