@@ -587,18 +587,32 @@ def _seq_reused_pruned(scan: Scan, boot: int) -> Rejected:
     return Rejected(scan.topic, scan.raw, "seq reused", detail, scan.gw_ts, e.dev, e.seq)
 
 
+# what a scanner's status figure may be; a value outside is not believed (kept as unknown)
+_STATUS_RANGES = {
+    "bat_mv": (0, 10_000),
+    "rssi": (-150, 0),
+    "outbox": (0, 2**31),
+    "uptime": (0, 2**53),
+    "boot": (0, 2**53),
+    "seq": (0, 2**53),
+}
+
+
 def _device_row(status: Status) -> dict[str, Any]:
     doc = status.doc
 
     def num(key: str) -> int | None:
         value = doc.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        low, high = _STATUS_RANGES[key]
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        return None
 
     fw = doc.get("fw")
     return {
         "dev": status.dev,
         "online": 1 if doc.get("online") is True else 0,
-        "fw": fw if isinstance(fw, str) else None,
+        "fw": fw[:32] if isinstance(fw, str) else None,
         "bat_mv": num("bat_mv"),
         "rssi": num("rssi"),
         "outbox": num("outbox"),

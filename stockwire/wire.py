@@ -100,6 +100,9 @@ def _int(doc: Mapping[str, Any], key: str, lo: int, hi: int, default: int | None
     value = doc.get(key, default)
     if value is None:
         raise WireError(f"missing {key}")
+    if isinstance(value, float) and abs(value) >= 2**64 and value.is_integer():
+        # JSON parsers read an integer literal beyond 64 bits as a float
+        raise WireError(f"bad {key}", f"{key}={value:.0f} outside {lo}..{hi}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise WireError(f"bad {key}", f"{key} must be an integer, got {type(value).__name__}")
     if not lo <= value <= hi:

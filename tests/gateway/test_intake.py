@@ -103,6 +103,10 @@ async def test_status_messages_and_the_last_will_update_the_devices_table(
     await eventually(lambda: db_rows(db, query) == [(1, "0.1.0", 3900, -61, 4)])
     hs.client.publish(topic(SITE, "status", "hs-03"), b'{"online": false}', qos=1, retain=True)
     await eventually(lambda: db_rows(db, query) == [(0, "0.1.0", 3900, -61, 4)])
+    nonsense = {"online": True, "fw": "x" * 500, "bat_mv": 99_999, "rssi": 12, "outbox": -1}
+    hs.client.publish(topic(SITE, "status", "hs-03"), orjson.dumps(nonsense), qos=1, retain=True)
+    # figures no scanner can have are not believed: the last believable ones stay
+    await eventually(lambda: db_rows(db, query) == [(1, "x" * 32, 3900, -61, 4)])
 
 
 async def test_a_reused_seq_with_different_content_is_refused_and_kept_in_dead_letters(

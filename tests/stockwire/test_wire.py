@@ -112,3 +112,11 @@ def test_other_control_characters_in_a_code_are_kept_raw() -> None:
     event = scan_event_from_doc(doc)
     assert event.code == code
     assert decode_scan(encode_scan(event)) == event
+
+
+def test_an_integer_beyond_64_bits_is_refused_as_out_of_range_not_as_a_float() -> None:
+    payload = b'{"v":1,"dev":"hs-07","seq":18446744073709551616,"code":"1","mode":"pick"}'
+    with pytest.raises(WireError) as caught:
+        decode_scan(payload, "hs-07")
+    assert caught.value.reason == "bad seq"
+    assert str(caught.value).endswith(f"seq=18446744073709551616 outside 1..{2**53 - 1}")
