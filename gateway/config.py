@@ -120,11 +120,39 @@ def _section(cls: type, doc: Any, name: str) -> Any:
     unknown = sorted(set(doc) - set(known))
     if unknown:
         raise ConfigError(f"[{name}] has unknown keys: {', '.join(unknown)}")
+    defaults = cls()
+    for key, value in doc.items():
+        _check_type(name, key, value, getattr(defaults, key), str(known[key].type))
     return cls(**doc)
+
+
+_KINDS: dict[type, tuple[tuple[type, ...], str]] = {
+    bool: ((bool,), "true or false"),
+    int: ((int,), "a whole number"),
+    float: ((int, float), "a number"),
+    str: ((str,), "a string"),
+}
+
+
+def _check_type(table: str, key: str, value: Any, default: Any, declared: str) -> None:
+    """A value of the type the key's default has (an optional pin: a whole number)."""
+    kind = bool if isinstance(default, bool) else type(default)
+    if default is None:  # `int | None` fields
+        kind = int if "int" in declared else str
+    accepted, words = _KINDS.get(kind, ((object,), ""))
+    wrong_bool = isinstance(value, bool) and kind is not bool
+    if wrong_bool or not isinstance(value, accepted):
+        raise ConfigError(f"[{table}] {key} must be {words}, got {value!r}")
+
+
+_TABLES = {"site", "gateway_id", "mqtt", "buffer", "ledger", "dock", "status"}
 
 
 def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
     """Build a GatewayConfig from a parsed TOML document; relative paths are from `base`."""
+    unknown = sorted(set(doc) - _TABLES)
+    if unknown:
+        raise ConfigError(f"unknown keys or tables: {', '.join(unknown)} (a misspelling?)")
     site, gateway_id = doc.get("site", ""), doc.get("gateway_id", "")
     if not (isinstance(site, str) and valid_name(site)):
         raise ConfigError("site must be a name (letters, digits, '-', '_', '.')")

@@ -221,9 +221,11 @@ done
 echo "== configuration in $ETC"
 put_once "$ETC/gateway.toml" 0640 <<EOF
 # The gateway of site $site, written once by hardware/pi-setup.sh: edit it freely, re-running
-# the script keeps it. \`stockwire provision gateway\` gives the [mqtt] login and the ledger's
-# token for [ledger]; docs/operations.md says what every key does ([buffer] cap_mb, alarm_pct,
-# keep_sent_days; [status]; the [dock] reader's options).
+# the script keeps it. \`stockwire provision gateway\` gives the [mqtt] login only. The [ledger]
+# token is made on the ledger: a secret of your own as [gateways] $gateway_id = "..." in its
+# ledger.toml, or \`stockwire ledger token create --db URL --name $gateway_id --role gateway
+# --gateway $gateway_id\`; put the same value here. docs/operations.md, "gateway.toml
+# reference", lists every key with its default.
 site = "$site"
 gateway_id = "$gateway_id"
 
@@ -241,7 +243,7 @@ path = "$BUFFER_DIR/gateway.db"
 
 # [ledger]
 # url = "https://ledger.example.com"
-# token = ""
+# token = ""  # this gateway's token, made on the ledger (above)
 
 # [dock]
 # evdev_path = "/dev/input/by-id/usb-YOUR-READER-event-kbd"
@@ -291,7 +293,8 @@ cat <<EOF
 == next steps
 1. Provision the gateway and each scanner (docs/operations.md, "Provisioning scanners and
    gateways"): sudo stockwire provision gateway $gateway_id --site $site
-   and put what it prints into $ETC/gateway.toml ([mqtt]; the ledger's token in [ledger]).
+   and put the [mqtt] section it prints into $ETC/gateway.toml; the [ledger] token comes from
+   the ledger (docs/operations.md, "The gateway's ledger token").
 2. Write the broker's files:
    sudo stockwire broker-config $SITE_DIR --user mosquitto --pid-file /run/mosquitto/mosquitto.pid
 3. Mount the USB SSD at $BUFFER_DIR (before the first start), then:

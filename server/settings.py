@@ -47,7 +47,12 @@ class Settings:
 
     @classmethod
     def from_toml(cls, path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
-        doc = tomllib.loads(Path(path).read_text())
+        try:
+            doc = tomllib.loads(Path(path).read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError("bad setting", f"{path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise SettingsError("bad setting", f"{path} is not UTF-8 text") from None
         return cls.from_mapping(doc, env)
 
     @classmethod
