@@ -26,7 +26,7 @@ def add_commands(commands: Any) -> None:
     parser = commands.add_parser("provision", help="MQTT logins of the site's devices")
     sub = parser.add_subparsers(dest="provision_command", required=True, metavar="ACTION")
     for role, text in (
-        ("scanner", "a handheld: writes its flashing config (tools/flash.py --config)"),
+        ("scanner", "a handheld: writes its flashing config (stockwire flash --config)"),
         ("gateway", "the site gateway: prints/writes gateway.toml's [mqtt] section"),
         ("monitor", "a read-only view of the site's topics: prints/writes its [mqtt] login"),
     ):
@@ -146,7 +146,8 @@ def _provision(args: argparse.Namespace) -> int:
         if args.wifi_ssid is None:
             print("note: no --wifi-ssid, so the config has no WiFi for a board", file=sys.stderr)
         print(
-            f"flash it: python -m tools.flash --port /dev/ttyUSB0 --config {args.output}",
+            f"flash it: stockwire flash --port /dev/ttyUSB0 --device {args.name} "
+            f"--config {args.output}",
             file=sys.stderr,
         )
     return 0

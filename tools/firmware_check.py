@@ -9,6 +9,7 @@
    (40k..64k in 4k steps). These figures are reported, not asserted, except the 64k run.
 3. mypy over the firmware against the micropython-esp32 stubs (machine, network, asyncio's
    ThreadSafeFlag...) with MicroPython's stdlib stubs as the typeshed.
+4. firmware/board.json against the ESP32's pin rules (stockwire/board.py).
 Exit status non-zero on any failure.
 """
 
@@ -27,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from stockwire import firmware
+from stockwire import board, firmware
 
 ROOT = Path(__file__).resolve().parents[1]
 MP_TESTS = ROOT / "tests" / "firmware" / "mp"
@@ -330,12 +331,20 @@ def run_mypy() -> bool:
     return proc.returncode == 0
 
 
+def check_board() -> bool:
+    """firmware/board.json against the ESP32's pin rules (stockwire/board.py)."""
+    found = board.problems(json.loads(board.BOARD.read_text()))
+    print("board.json:", "ok" if not found else "refused\n  " + "\n  ".join(found))
+    return not found
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tree = firmware.build(Path(tmp) / "tree")
         ok = run_mp_tests(tree)
         ok = check_tree(tree) and ok
     ok = run_mypy() and ok
+    ok = check_board() and ok
     print("firmware-check:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -138,15 +138,22 @@ class Esp32Hal:
 
 
 def build(board: dict, cfg: dict) -> Esp32Hal:
+    """board.json's `pins` map a signal to its GPIO (hardware/wiring.md is made from it)."""
+    pins = board["pins"]
+    gpio = {name: p["gpio"] for name, p in pins.items()}
     u = board["uart"]
-    uart = machine.UART(u["id"], baudrate=u["baud"], tx=u["tx"], rx=u["rx"], timeout=0)
-    adc = machine.ADC(machine.Pin(board["battery_adc_pin"]))
+    uart = machine.UART(
+        u["id"], baudrate=u["baud"], tx=gpio["engine_tx"], rx=gpio["engine_rx"], timeout=0
+    )
+    adc = machine.ADC(machine.Pin(gpio["battery"]))
     adc.atten(machine.ADC.ATTN_11DB)
+    # an external pull-up (34-39 have no internal one): leave the pin's pulls alone (-1)
+    pull = machine.Pin.PULL_UP if pins["trigger"].get("pull") == "up" else -1
     return Esp32Hal(
         ScanEngine(uart, unhexlify(board["trigger_cmd"])),
-        Trigger(machine.Pin(board["trigger_pin"], machine.Pin.IN, machine.Pin.PULL_UP)),
-        Beeper(machine.PWM(machine.Pin(board["buzzer_pin"]), freq=2700, duty_u16=0)),
-        machine.Pin(board["led_pin"], machine.Pin.OUT),
+        Trigger(machine.Pin(gpio["trigger"], machine.Pin.IN, pull)),
+        Beeper(machine.PWM(machine.Pin(gpio["buzzer"]), freq=2700, duty_u16=0)),
+        machine.Pin(gpio["led_g"], machine.Pin.OUT),
         Battery(adc, board.get("battery_divider", 2.0)),
         network.WLAN(network.STA_IF),
         cfg.get("wifi", {}),
