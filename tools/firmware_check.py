@@ -35,7 +35,7 @@ MP_TESTS = ROOT / "tests" / "firmware" / "mp"
 HEAP = "64k"
 SMOKE_HEAPS = tuple(f"{k}k" for k in range(40, 65, 4))
 _MODULES = ("app", "event", "framing", "hal_unix", "labels", "mqtt", "mqttpkt", "outbox")
-_MODULES += ("retry", "ring")
+_MODULES += ("engine_reply", "retry", "ring")
 
 
 def _bin(name: str) -> str:

@@ -10,6 +10,7 @@ import machine
 import network
 from binascii import unhexlify
 
+from .engine_reply import ReplyFilter
 from .framing import Framer
 
 _TONES = {
@@ -21,25 +22,28 @@ _TONES = {
 
 
 class ScanEngine:
-    """A serial scan engine: `trigger()` sends its start-read command; reads are framed."""
+    """A serial scan engine: `trigger()` sends its start-read command; reads are framed, and
+    the engine's answer to that command is dropped first (engine_reply.py)."""
 
     def __init__(self, uart: machine.UART, trigger_cmd: bytes) -> None:
         self._uart = uart
         self._cmd = trigger_cmd
         self._stream = asyncio.StreamReader(uart)
         self._framer = Framer()
+        self._reply = ReplyFilter()
         self._frames: list = []
         self._buf = bytearray(64)  # reused for every UART read
         self._mv = memoryview(self._buf)
 
     def trigger(self) -> None:
+        self._reply.expect()  # before the write: the answer can come at once
         self._uart.write(self._cmd)
 
     async def read_frame(self):
         while not self._frames:
             try:
                 n = await self._stream.readinto(self._buf)  # what the UART has, up to 64
-                self._framer.feed(self._mv[: n or 0], self._frames)
+                self._reply.feed(self._mv[: n or 0], self._framer, self._frames)
             except BaseException:
                 self._framer.reset()  # a partial read is lost; the UART stays usable
                 raise
