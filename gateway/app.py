@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
+import sys
 from dataclasses import dataclass, field
 
 from gateway.buffer import Buffer
@@ -45,11 +47,28 @@ class Gateway:
     status: StatusServer | None = None  # the admins' status page and /metrics ([status])
 
 
+class StartError(Exception):
+    """The gateway could not start (buffer file, status port, ...); the message is one line."""
+
+
 async def build(config: GatewayConfig) -> Gateway:
+    """Every part, nothing started yet; StartError (with what was opened closed again) when a
+    part cannot be made."""
+    try:
+        buffer = await Buffer.open(
+            config.buffer.path, cap_mb=config.buffer.cap_mb, alarm_pct=config.buffer.alarm_pct
+        )
+    except (OSError, sqlite3.Error, ValueError, OverflowError) as exc:
+        raise StartError(f"cannot open the buffer {config.buffer.path}: {exc}") from exc
+    try:
+        return await _assemble(config, buffer)
+    except (OSError, ValueError, OverflowError) as exc:
+        await buffer.close()
+        raise StartError(str(exc)) from exc
+
+
+async def _assemble(config: GatewayConfig, buffer: Buffer) -> Gateway:
     loop = asyncio.get_running_loop()
-    buffer = await Buffer.open(
-        config.buffer.path, cap_mb=config.buffer.cap_mb, alarm_pct=config.buffer.alarm_pct
-    )
     inbox: Handoff[Incoming] = Handoff(loop, config.buffer.queue_max)
     intake = Intake(config, inbox)
     local = frozenset({config.dock.device}) if config.dock else frozenset()
@@ -78,7 +97,13 @@ async def build(config: GatewayConfig) -> Gateway:
     )
     gw = Gateway(config, buffer, inbox, intake, committer, forwarder, dock)
     if config.status:  # bound now: a port in use fails the start, port 0 picks a free one
-        gw.status = StatusServer(config.status)
+        try:
+            gw.status = StatusServer(config.status)
+        except OSError as exc:
+            if forwarder:
+                await forwarder.close()
+            where = f"{config.status.host}:{config.status.port}"
+            raise OSError(f"cannot serve the status page on {where}: {exc.strerror}") from exc
     return gw
 
 
@@ -143,5 +168,9 @@ def main(config: GatewayConfig) -> int:
             loop.add_signal_handler(sig, stop.set)
         await run(config, stop)
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except StartError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -12,6 +12,7 @@ that is not ours); with no username it is `stockwire-<gateway_id>`.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -143,6 +144,8 @@ def _check_type(table: str, key: str, value: Any, default: Any, declared: str) -
     wrong_bool = isinstance(value, bool) and kind is not bool
     if wrong_bool or not isinstance(value, accepted):
         raise ConfigError(f"[{table}] {key} must be {words}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"[{table}] {key} must be a finite number, got {value!r}")
 
 
 _TABLES = {"site", "gateway_id", "mqtt", "buffer", "ledger", "dock", "status"}

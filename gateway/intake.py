@@ -124,8 +124,10 @@ class Intake:
             if device not in self._retained_seen:
                 self._retained_seen.add(device)
                 log.warning(
-                    "ignoring a retained scan on %s (scans are never retained; clear it with "
-                    "mosquitto_pub -r -n -t %s)", message.topic, message.topic,
+                    "ignoring a retained scan on %s (scans are never retained); to clear it, "
+                    "switch the scanner off and publish an empty retained message with its "
+                    "login: mosquitto_pub -u %s -P <its password> -r -n -t %s",
+                    message.topic, device, message.topic,
                 )  # fmt: skip
             return
         if kind == "scan":

@@ -25,6 +25,9 @@ def _check_token(name: str, token: Any) -> str:
     return token
 
 
+_KEYS = {"db_url", "admin_token", "gateways", "push_timeout_s"}  # what ledger.toml may hold
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app factory needs. Construct it, then the app; nothing at import time."""
@@ -58,6 +61,11 @@ class Settings:
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        unknown = sorted(set(doc) - _KEYS)
+        if unknown:
+            raise SettingsError(
+                "bad setting", f"unknown keys or tables: {', '.join(unknown)} (a misspelling?)"
+            )
         gateways = doc.get("gateways", {})
         if not isinstance(gateways, dict):
             raise SettingsError("bad setting", "[gateways] must be a table of id = token")

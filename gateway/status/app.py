@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -112,7 +112,7 @@ def create_app(gw: Gateway, closing: asyncio.Event) -> FastAPI:
     async def form(request: Request) -> dict[str, str]:
         body = await request.body()
         if len(body) > FORM_MAX:
-            return {}
+            raise HTTPException(413, f"the form is larger than {FORM_MAX} bytes")
         parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] for k, v in parsed.items()}
 
@@ -175,6 +175,8 @@ def create_app(gw: Gateway, closing: asyncio.Event) -> FastAPI:
 
     @app.post("/dead-letters/{dead_id}/{action}")
     async def dead_letter(request: Request, dead_id: int, action: str) -> Response:
+        if not 0 < dead_id < 2**63:  # an SQLite integer, or no dead letter at all
+            return Response("no such dead letter", 404)
         token, session = await current(request)
         fields = await form(request)
         if token is None or session is None:

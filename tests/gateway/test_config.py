@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -79,6 +82,8 @@ def test_the_client_id_defaults_to_the_mqtt_username_then_to_the_gateway_id() ->
         ({"site": "s", "gateway_id": "gw-1", "ledger": {"verify_tls": "no"}},
          r"\[ledger\] verify_tls must be true or false"),
         ({"site": "s", "gateway_id": "gw-1", "mqtt": {"port": True}}, "port must be a whole"),
+        ({"site": "s", "gateway_id": "gw-1", "buffer": {"cap_mb": float("inf")}},
+         r"\[buffer\] cap_mb must be a finite number, got inf"),
         ({"site": "s", "gateway_id": "gw-1", "dock": {"replay": "f", "buzzer_pin": "18"}},
          r"\[dock\] buzzer_pin must be a whole number, got '18'"),
     ],
@@ -133,3 +138,22 @@ def test_the_operations_guide_example_loads_and_names_every_key_at_its_default(
         for f in fields(cls):
             if (name, f.name) not in other_default:
                 assert doc[name][f.name] == f.default, f"[{name}] {f.name}"
+
+
+def test_a_gateway_that_cannot_start_says_why_in_one_line_and_exits(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "gateway.toml"
+        config.write_text('site = "s"\ngateway_id = "gw-1"\n[mqtt]\nport = 1\n'
+                          f'[status]\nport = {port}\n')  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", "run", "--config", str(config)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"gateway: cannot serve the status page on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "Traceback" not in done.stderr

@@ -299,3 +299,13 @@ async def test_a_full_buffer_shows_as_full_on_the_page_and_in_metrics(
         await log_in(client)
         page = (await client.get("/")).text
         assert "of 0.5 MiB: <strong" in page and "FULL, scanners keep their scans" in page
+
+
+async def test_an_oversized_form_is_refused_as_too_large_and_a_huge_id_as_unknown(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await log_in(client)
+    huge = await client.post("/dead-letters/1/fix", data={"csrf": csrf, "payload": "x" * 200_000})
+    assert huge.status_code == 413 and "larger than" in huge.text
+    beyond = await client.post(f"/dead-letters/{10**23}/dismiss", data={"csrf": csrf})
+    assert beyond.status_code == 404

@@ -37,3 +37,15 @@ def test_ledger_serve_refuses_a_config_that_is_not_toml_with_one_line(
     err = capsys.readouterr().err
     assert err.startswith("stockwire ledger serve: bad setting: ")
     assert "is not valid TOML" in err and "Traceback" not in err
+
+
+def test_a_misspelled_table_in_ledger_toml_is_refused_not_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "ledger.toml"
+    config.write_text('db_url = "sqlite:///x.db"\nadmin_token = "a-long-admin-token-0123"\n'
+                      '[gateway]\ngw-1 = "a-long-gateway-token-0123"\n')  # fmt: skip
+    assert main(["ledger", "serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        "stockwire ledger serve: bad setting: unknown keys or tables: gateway (a misspelling?)\n"
+    )
