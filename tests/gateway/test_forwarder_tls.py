@@ -4,7 +4,6 @@ loopback, with a private CA and a server certificate made by the `openssl` CLI."
 from __future__ import annotations
 
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,41 +12,20 @@ import pytest
 
 from tests.gateway.conftest import db_rows, eventually
 from tests.gateway.fakeledger import FakeLedger
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+from tests.support.certs import make_certificates
 
 
 @pytest.fixture
 def private_ca(tmp_path: Path) -> Path:
-    """A directory with ca.pem (a private CA) and ledger.pem/ledger.key signed by it for
-    127.0.0.1."""
-    d = tmp_path / "pki"
-    d.mkdir()
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=Stockwire test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)  # fmt: skip
-    openssl("req", *ec, "-keyout", "ledger.key", "-out", "ledger.csr",
-            "-subj", "/CN=ledger", cwd=d)  # fmt: skip
-    (d / "ext.cnf").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
-        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
-    )
-    openssl("x509", "-req", "-in", "ledger.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "ledger.pem", "-days", "2", "-extfile", "ext.cnf",
-            cwd=d)  # fmt: skip
-    return d
+    """ca.crt (a private CA) and ledger.crt/ledger.key signed by it for 127.0.0.1."""
+    return make_certificates(tmp_path / "pki", server="ledger")
 
 
 @pytest.fixture
 def tls_ledger(private_ca: Path) -> Iterator[FakeLedger]:
     fake = FakeLedger()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(private_ca / "ledger.pem", private_ca / "ledger.key")
+    context.load_cert_chain(private_ca / "ledger.crt", private_ca / "ledger.key")
     fake.server.socket = context.wrap_socket(fake.server.socket, server_side=True)
     fake.url = f"https://127.0.0.1:{fake.server.server_address[1]}"
     fake.start()
@@ -59,7 +37,7 @@ async def test_with_the_private_ca_the_forwarder_delivers_over_https(
     make_config: Any, gateway_factory: Any, scanners: Any, tls_ledger: FakeLedger,
     private_ca: Path,
 ) -> None:  # fmt: skip
-    config = make_config(tls_ledger, ledger={"ca_file": str(private_ca / "ca.pem")})
+    config = make_config(tls_ledger, ledger={"ca_file": str(private_ca / "ca.crt")})
     await gateway_factory(config)
     hs = scanners("hs-01")
     for seq in range(1, 11):

@@ -15,7 +15,6 @@ import queue
 import socket
 import ssl
 import stat
-import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from stockwire import cli
 from stockwire.processes import free_port
 from stockwire.wire import ScanEvent, encode_scan, topic
 from tests.gateway.conftest import OwnedMosquitto
+from tests.support.certs import EC, make_certificates, openssl
 
 SITE = "site1"
 
@@ -318,29 +318,15 @@ def test_the_registry_and_the_broker_files_hold_hashes_only(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def make_certificates(directory: Path) -> None:
-    """A CA and a server certificate for 127.0.0.1, as docs/operations.md shows."""
-    directory.mkdir()
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-            "-subj", "/CN=Stockwire test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=directory)  # fmt: skip
-    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=127.0.0.1", cwd=directory)  # fmt: skip
-    (directory / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n"
-        "authorityKeyIdentifier=keyid\n"
-    )
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext",
-            cwd=directory)  # fmt: skip
+def tls_broker_config(site: dict[str, Any], run: Cli, certs: Path) -> int:
+    """Rewrite the site's broker files with a TLS listener too; return its port."""
+    tls_port = free_port()
+    rc, _, err = run("broker-config", str(site["broker_dir"]), "--port", str(site["port"]),
+                     "--host", "127.0.0.1", "--tls-port", str(tls_port), "--tls-host", "127.0.0.1",
+                     "--cafile", str(certs / "ca.crt"), "--certfile", str(certs / "server.crt"),
+                     "--keyfile", str(certs / "server.key"))  # fmt: skip
+    assert rc == 0, err
+    return tls_port
 
 
 def connect_packet(user: str, password: str) -> bytes:
@@ -364,14 +350,8 @@ def raw_connack(port: int, packet: bytes) -> bytes:
 def test_the_tls_listener_takes_clients_that_trust_the_site_ca_and_refuses_plain_mqtt(
     site: dict[str, Any], run: Cli, clients: Any, tmp_path: Path
 ) -> None:
-    certs = tmp_path / "certs"
-    make_certificates(certs)
-    tls_port = free_port()
-    rc, _, err = run("broker-config", str(site["broker_dir"]), "--port", str(site["port"]),
-                     "--host", "127.0.0.1", "--tls-port", str(tls_port), "--tls-host", "127.0.0.1",
-                     "--cafile", str(certs / "ca.crt"), "--certfile", str(certs / "server.crt"),
-                     "--keyfile", str(certs / "server.key"))  # fmt: skip
-    assert rc == 0, err
+    certs = make_certificates(tmp_path / "certs")
+    tls_port = tls_broker_config(site, run, certs)
     with SiteBroker(site["broker_dir"], site["port"]):
         gw = gateway_login(site, clients)
         mq = site["hs-01"]["mqtt"]
@@ -383,8 +363,7 @@ def test_the_tls_listener_takes_clients_that_trust_the_site_ca_and_refuses_plain
         packet = connect_packet(mq["user"], mq["password"])
         assert raw_connack(site["port"], packet) == b"\x20\x02\x00\x00"  # plain port: accepted
         assert raw_connack(tls_port, packet) == b""  # TLS port: no CONNACK, connection closed
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "2",
+        openssl("req", "-x509", *EC, "-keyout", "other.key", "-out", "other.crt", "-days", "2",
                 "-subj", "/CN=Some other CA", cwd=certs)  # fmt: skip
         with pytest.raises(ssl.SSLCertVerificationError):  # a client trusting another CA
             clients(tls_port, mq["user"], mq["password"], ca=certs / "other.crt")
@@ -393,14 +372,8 @@ def test_the_tls_listener_takes_clients_that_trust_the_site_ca_and_refuses_plain
 async def test_the_gateway_takes_scans_over_the_tls_listener_when_given_the_site_ca(
     site: dict[str, Any], run: Cli, clients: Any, tmp_path: Path
 ) -> None:
-    certs = tmp_path / "certs"
-    make_certificates(certs)
-    tls_port = free_port()
-    rc, _, err = run("broker-config", str(site["broker_dir"]), "--port", str(site["port"]),
-                     "--host", "127.0.0.1", "--tls-port", str(tls_port), "--tls-host", "127.0.0.1",
-                     "--cafile", str(certs / "ca.crt"), "--certfile", str(certs / "server.crt"),
-                     "--keyfile", str(certs / "server.key"))  # fmt: skip
-    assert rc == 0, err
+    certs = make_certificates(tmp_path / "certs")
+    tls_port = tls_broker_config(site, run, certs)
     doc = {"site": SITE, "gateway_id": "gw-1", **site["gw-1"]}
     doc["mqtt"] = {**doc["mqtt"], "host": "127.0.0.1", "port": tls_port,
                    "tls_ca_file": "certs/ca.crt"}  # fmt: skip
