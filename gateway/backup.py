@@ -100,12 +100,10 @@ def add_command(sub: Any) -> None:
 
 
 def _backup_command(args: argparse.Namespace) -> int:
-    from gateway.config import ConfigError, load
+    from gateway.config import load_for_command
 
-    try:
-        config = load(args.config)
-    except (ConfigError, OSError) as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    config = load_for_command(args.config)
+    if config is None:
         return 2
     try:
         result = backup(config.buffer.path, args.to)

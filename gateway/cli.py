@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.config import ConfigError, load
+from gateway.config import load_for_command
 from gateway.model import escape_payload, escape_text
 
 
@@ -43,10 +43,8 @@ def _run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        config = load(args.config)
-    except (ConfigError, OSError) as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    config = load_for_command(args.config)
+    if config is None:
         return 2
     return app.main(config)
 
@@ -56,10 +54,8 @@ def _dead_letters(args: argparse.Namespace) -> int:
 
     from gateway.reader import BufferReader
 
-    try:
-        config = load(args.config)
-    except (ConfigError, OSError) as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    config = load_for_command(args.config)
+    if config is None:
         return 2
     try:  # read-only beside a running gateway: never `database is locked` for it or for us
         with BufferReader(config.buffer.path) as reader:

@@ -13,6 +13,7 @@ that is not ours); with no username it is `stockwire-<gateway_id>`.
 from __future__ import annotations
 
 import math
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -228,3 +229,13 @@ def load(path: str | Path) -> GatewayConfig:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
     return parse(doc, base=path.parent)
+
+
+def load_for_command(path: str | Path) -> GatewayConfig | None:
+    """`load` for a `stockwire gateway` command: None after one line on stderr (the command
+    then exits 2) when the file is missing or cannot work."""
+    try:
+        return load(path)
+    except (ConfigError, OSError) as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return None

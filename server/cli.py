@@ -283,25 +283,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _with_ledger(command: str, args: argparse.Namespace, fn: Any, write: bool) -> int:
     """Run fn(conn) on --db and print its JSON answer; a LedgerError is one line, exit 1."""
-    from server.errors import LedgerError
+    from server.ledger.command import as_json, run
 
-    async def go() -> int:
-        try:
-            db = await _open(args.db)
-        except CannotOpen as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 2
-        try:
-            doc = await (db.write(fn) if write else db.read(fn))
-        except LedgerError as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await db.dispose()
-        print(json.dumps(doc, indent=2))
-        return 0
-
-    return asyncio.run(go())
+    return run(command, args.db, fn, write, as_json)
 
 
 def _token_create(args: argparse.Namespace) -> int:

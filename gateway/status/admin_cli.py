@@ -11,7 +11,7 @@ import getpass
 import sys
 from typing import Any
 
-from gateway.config import ConfigError, load
+from gateway.config import load_for_command
 from gateway.status.auth import AdminsFileError, add_admin
 
 
@@ -28,10 +28,8 @@ def add_command(sub: Any) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    try:
-        config = load(args.config)
-    except (ConfigError, OSError) as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    config = load_for_command(args.config)
+    if config is None:
         return 2
     if config.status is None:
         print(f"gateway: {args.config} has no [status] section", file=sys.stderr)

@@ -243,8 +243,9 @@ def dock_state(gw: Gateway) -> dict[str, Any] | None:
 
 
 async def disk_state(gw: Gateway) -> dict[str, Any]:
-    """The buffer's disk use (`Buffer.disk()`): bytes used and the cap, the alarm and full
-    flags and the level word (`ok`, `alarm`, `full`)."""
-    disk = await gw.buffer.disk()
+    """The buffer's disk use as its latest measure (taken at every commit and prune; measured
+    now only before the first): bytes used and the cap, the alarm and full flags and the
+    level word (`ok`, `alarm`, `full`). Reading it takes no lock from the writer."""
+    disk = gw.buffer.last_disk or await gw.buffer.disk()
     return {"used": disk.used, "cap": disk.cap, "alarm": disk.alarm, "full": disk.full,
             "level": disk.level}  # fmt: skip

@@ -36,34 +36,42 @@ def loaded(handler: Handler) -> Handler:
     return run
 
 
-def run(command: str, db_arg: str, fn: Callable[[Any], T], write: bool, render: Render) -> int:
-    """fn(conn) in one write (hooks included) or read transaction on --db; print its answer."""
+def execute(command: str, db_arg: str, fn: Callable[[Any], T], write: bool) -> tuple[int, T | None]:
+    """(0, fn(conn)) in one write (hooks included) or read transaction on --db; else (exit
+    code, None) after printing one line on stderr: 1 when the ledger refuses or a date is out
+    of range, 2 when the database cannot be opened or used."""
     from server.cli import CannotOpen, _one_line, _open
     from server.errors import LedgerError
 
-    async def go() -> int:
+    async def go() -> tuple[int, T | None]:
         try:
             db = await _open(db_arg)
         except CannotOpen as exc:
             print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 2
+            return 2, None
         try:
-            doc = await (db.write(fn) if write else db.read(fn))
+            return 0, await (db.write(fn) if write else db.read(fn))
         except LedgerError as exc:
             print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 1
+            return 1, None
         except OverflowError as exc:  # a date at the edge of the calendar, given by the user
             print(f"stockwire {command}: out of range: {exc}", file=sys.stderr)
-            return 1
+            return 1, None
         except Exception as exc:
             print(f"stockwire {command}: cannot use {db_arg}: {_one_line(exc)}", file=sys.stderr)
-            return 2
+            return 2, None
         finally:
             await db.dispose()
-        print(render(doc))
-        return 0
 
     return asyncio.run(go())
+
+
+def run(command: str, db_arg: str, fn: Callable[[Any], T], write: bool, render: Render) -> int:
+    """`execute`, then print the rendered answer."""
+    code, doc = execute(command, db_arg, fn, write)
+    if code == 0:
+        print(render(doc))
+    return code
 
 
 def validated(command: str, schema: Any, doc: Any) -> Any | None:

@@ -8,51 +8,10 @@ unknown reference, not a draft, already closed), 2 when the database cannot be o
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import sys
-from collections.abc import Callable
 from typing import Any
 
+from server.ledger.command import as_json, lines, run
 from server.purchasing.service import STATUSES
-
-Render = Callable[[Any], str]
-
-
-def _run(command: str, args: argparse.Namespace, fn: Any, write: bool, render: Render) -> int:
-    from server.cli import CannotOpen, _open
-    from server.errors import LedgerError
-
-    async def go() -> int:
-        try:
-            db = await _open(args.db)
-        except CannotOpen as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 2
-        try:
-            doc = await (db.write(fn) if write else db.read(fn))
-        except LedgerError as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await db.dispose()
-        print(render(doc))
-        return 0
-
-    return asyncio.run(go())
-
-
-def _as_json(doc: Any) -> str:
-    return json.dumps(doc, indent=2)
-
-
-def _table(key: str, line: Callable[[dict[str, Any]], str], as_json: bool) -> Render:
-    def render(rows: list[dict[str, Any]]) -> str:
-        if as_json:
-            return _as_json({key: rows})
-        return "\n".join(line(r) for r in rows) if rows else f"(no {key.replace('_', ' ')})"
-
-    return render
 
 
 def _po_line(po: dict[str, Any]) -> str:
@@ -75,33 +34,33 @@ def _alert_line(a: dict[str, Any]) -> str:
 def _list(args: argparse.Namespace) -> int:
     from server.purchasing.service import list_all
 
-    render = _table("purchase_orders", _po_line, args.json)
-    return _run("ledger po list", args, lambda c: list_all(c, args.status), False, render)
+    render = lines("purchase_orders", _po_line, args.json)
+    return run("ledger po list", args.db, lambda c: list_all(c, args.status), False, render)
 
 
 def _show(args: argparse.Namespace) -> int:
     from server.purchasing.service import get
 
-    return _run("ledger po show", args, lambda c: get(c, args.ref), False, _as_json)
+    return run("ledger po show", args.db, lambda c: get(c, args.ref), False, as_json)
 
 
 def _submit(args: argparse.Namespace) -> int:
     from server.purchasing.service import submit
 
-    return _run("ledger po submit", args, lambda c: submit(c, args.ref), True, _as_json)
+    return run("ledger po submit", args.db, lambda c: submit(c, args.ref), True, as_json)
 
 
 def _close(args: argparse.Namespace) -> int:
     from server.purchasing.service import close
 
-    return _run("ledger po close", args, lambda c: close(c, args.ref, args.note), True, _as_json)
+    return run("ledger po close", args.db, lambda c: close(c, args.ref, args.note), True, as_json)
 
 
 def _alerts(args: argparse.Namespace) -> int:
     from server.reorder.service import alerts
 
-    render = _table("alerts", _alert_line, args.json)
-    return _run("ledger reorder-alerts", args, lambda c: alerts(c, args.all), False, render)
+    render = lines("alerts", _alert_line, args.json)
+    return run("ledger reorder-alerts", args.db, lambda c: alerts(c, args.all), False, render)
 
 
 def add_commands(ledger_commands: Any) -> None:

@@ -9,7 +9,6 @@ refuses the request (a bad period, an unknown SKU), 2 when the database cannot b
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -23,31 +22,10 @@ T = TypeVar("T")
 
 def read_ledger(command: str, db_arg: str, fn: Callable[[Connection], T]) -> tuple[int, T | None]:
     """(0, fn(conn)) in one read transaction on --db; else (exit code, None) after printing
-    one line on stderr."""
-    from server.cli import CannotOpen, _one_line, _open
-    from server.errors import LedgerError
+    one line on stderr (server.ledger.command.execute)."""
+    from server.ledger.command import execute
 
-    async def go() -> tuple[int, T | None]:
-        try:
-            db = await _open(db_arg)
-        except CannotOpen as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 2, None
-        try:
-            return 0, await db.read(fn)
-        except LedgerError as exc:
-            print(f"stockwire {command}: {exc}", file=sys.stderr)
-            return 1, None
-        except OverflowError as exc:  # a date at the edge of the calendar, given by the user
-            print(f"stockwire {command}: out of range: {exc}", file=sys.stderr)
-            return 1, None
-        except Exception as exc:
-            print(f"stockwire {command}: cannot read {db_arg}: {_one_line(exc)}", file=sys.stderr)
-            return 2, None
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return execute(command, db_arg, fn, write=False)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
