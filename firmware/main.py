@@ -2,7 +2,7 @@
 
 Board: `main.py` next to `lib/` (on sys.path), config in `/config.json`, pins in
 `/board.json`. Unix port, from a built tree (stockwire.firmware.build; .mpy modules):
-    micropython -X heapsize=64k main.py --config /path/scanner.json
+    micropython -X heapsize=72k main.py --config /path/scanner.json
 Nothing here has logic of its own; see lib/stockwire_fw/.
 """
 
@@ -38,10 +38,29 @@ def main():
         os.mkdir(state)
     except OSError:
         pass
-    # all the code first (asyncio's lazily loaded parts too), then the long-lived buffers, so
-    # what the scanner allocates while it runs has the rest of the heap in one piece
-    from stockwire_fw.app import run
+    # the outbox and the label context first: their boot-time code (outbox_log, context) is
+    # loaded, run and dropped while the heap is empty, so its holes are filled by the code
+    # that stays; then all the code (the
+    # lazily loaded parts of asyncio too), so what the scanner allocates while it runs has the
+    # rest of the heap in one piece
     from stockwire_fw.outbox import Outbox
+
+    outbox = Outbox(
+        cfg.get("outbox", state + "/outbox.log"),
+        state,
+        cfg.get("outbox_capacity", 512),
+        cfg.get("compact_at", 32768),
+    ).open()
+    from stockwire_fw import call
+    from stockwire_fw.labels import Labels
+
+    labels = Labels()  # the label context on flash, the same way
+    try:
+        context = labels, call("context", "restore", labels, state + "/context")
+    except MemoryError:
+        context = None  # the scanner tries again
+    gc.collect()
+    from stockwire_fw.app import run
 
     for name in ("Event", "Lock", "wait_for_ms", "gather", "open_connection", "StreamReader"):
         getattr(asyncio, name)
@@ -50,18 +69,12 @@ def main():
     else:
         from stockwire_fw.hal_unix import UnixHal
     gc.collect()
-    outbox = Outbox(
-        cfg.get("outbox", state + "/outbox.log"),
-        state,
-        cfg.get("outbox_capacity", 512),
-        cfg.get("compact_at", 32768),
-    ).open()
     if sys.platform == "esp32":
         hal = build(_load(_arg("--board", "/board.json")), cfg)
     else:
-        hal = UnixHal(cfg["feed"])
+        hal = UnixHal(cfg["feed"], cfg=cfg)
     gc.collect()
-    asyncio.run(run(cfg, hal, outbox))
+    asyncio.run(run(cfg, hal, outbox, context))
 
 
 main()

@@ -98,6 +98,32 @@ class StatusConfig:
     lockout_minutes: float = 15
 
 
+# What a scanner takes on config/<dev>: whole numbers in these ranges, and battery_cal
+# [gain 0.5..1.5, offset_mv -500..500]. The firmware checks the same (firmware/lib/
+# stockwire_fw/remote.py) and refuses a whole document for one bad key.
+SCANNER_KEYS: dict[str, tuple[int, int]] = {
+    "heartbeat_s": (1, 3600),
+    "resend_s": (1, 3600),
+    "volume": (0, 3),
+    "low_battery_mv": (2500, 4200),
+    "long_ms": (100, 10000),
+    "double_ms": (50, 2000),
+}
+
+
+@dataclass(frozen=True)
+class ScannersConfig:
+    """The settings the gateway publishes retained on config/<dev>, with its clock `t`, when a
+    scanner comes online (gateway/intake.py): `defaults` for every scanner, `devices` one
+    scanner's own values over them. A key left out is not sent (the scanner keeps its own)."""
+
+    defaults: dict[str, Any] = field(default_factory=dict)
+    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_device(self, dev: str) -> dict[str, Any]:
+        return {**self.defaults, **self.devices.get(dev, {})}
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     site: str
@@ -107,6 +133,7 @@ class GatewayConfig:
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     dock: DockConfig | None = None
     status: StatusConfig | None = None
+    scanners: ScannersConfig = field(default_factory=ScannersConfig)
 
     @property
     def client_id(self) -> str:
@@ -149,7 +176,45 @@ def _check_type(table: str, key: str, value: Any, default: Any, declared: str) -
         raise ConfigError(f"[{table}] {key} must be a finite number, got {value!r}")
 
 
-_TABLES = {"site", "gateway_id", "mqtt", "buffer", "ledger", "dock", "status"}
+_TABLES = {"site", "gateway_id", "mqtt", "buffer", "ledger", "dock", "status", "scanners"}
+
+
+def _scanner_values(table: str, doc: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(doc) - set(SCANNER_KEYS) - {"battery_cal"})
+    if unknown:
+        raise ConfigError(f"[{table}] has unknown keys: {', '.join(unknown)}")
+    for key, value in doc.items():
+        if key == "battery_cal":
+            ok = (
+                isinstance(value, list)
+                and len(value) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+                and 0.5 <= value[0] <= 1.5
+                and type(value[1]) is int
+                and -500 <= value[1] <= 500
+            )
+            words = "[gain 0.5..1.5, offset_mv -500..500]"
+        else:
+            lo, hi = SCANNER_KEYS[key]
+            ok = type(value) is int and lo <= value <= hi
+            words = f"a whole number {lo}..{hi}"
+        if not ok:
+            raise ConfigError(f"[{table}] {key} must be {words}, got {value!r}")
+    return dict(doc)
+
+
+def _scanners(doc: Any) -> ScannersConfig:
+    """`[scanners]`: keys for every scanner; `[scanners.<dev>]` tables: one scanner's own."""
+    if not isinstance(doc, dict):
+        raise ConfigError("[scanners] must be a table")
+    devices = {}
+    for dev, values in doc.items():
+        if isinstance(values, dict):
+            if not valid_name(dev):
+                raise ConfigError(f"[scanners.{dev}] must name a device")
+            devices[dev] = _scanner_values(f"scanners.{dev}", values)
+    defaults = {k: v for k, v in doc.items() if not isinstance(v, dict)}
+    return ScannersConfig(_scanner_values("scanners", defaults), devices)
 
 
 def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
@@ -195,6 +260,7 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
             status = StatusConfig(**{**status.__dict__, "users_file": users_file})
         if status.session_minutes <= 0 or status.login_failures < 1:
             raise ConfigError("[status] session_minutes and login_failures must be positive")
+    scanners = _scanners(doc["scanners"]) if "scanners" in doc else ScannersConfig()
     return GatewayConfig(
         site=site,
         gateway_id=gateway_id,
@@ -203,6 +269,7 @@ def parse(doc: dict[str, Any], base: Path | None = None) -> GatewayConfig:
         ledger=ledger,
         dock=dock,
         status=status,
+        scanners=scanners,
     )
 
 

@@ -8,6 +8,12 @@ backpressure: paho's network thread blocks in `Handoff.put` when the
 uncommitted queue is full, so it stops reading and the broker keeps the backlog. paho PUBACKs
 a message once the callback returns; the scan is safe anyway because the scanner keeps it in
 its outbox until our app-level `stored` ack, which goes out only after the commit.
+
+Scanner config: when a scanner comes online (a status with `online: true` after an offline
+one, a new `boot`, or the first one this gateway sees) the intake publishes config/<dev>,
+retained QoS1: `[scanners]` from gateway.toml for that device plus `t`, the gateway's clock in
+ms. The scanner subscribed to it before sending that status, so it gets this copy live and
+sets its clock from it; the retained copy only carries the settings to its next connect.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -37,6 +44,8 @@ class Intake:
         self.received = 0
         self.retained_scans = 0  # retained copies of scans ignored (see _on_message)
         self._retained_seen: set[str] = set()
+        self._scanners_seen: dict[str, tuple[bool, object]] = {}  # dev: (online, boot)
+        self.configs_sent = 0
         self._subscribe_mid: int | None = None
         m = config.mqtt
         client = mqtt.Client(
@@ -73,6 +82,20 @@ class Intake:
     def publish(self, device: str, payload: bytes) -> None:
         """Queue an ack for `device` (QoS1); safe from any thread."""
         self._client.publish(topic(self._site, "ack", device), payload, qos=1)
+
+    def send_config(self, device: str) -> None:
+        """Publish `device`'s config (gateway.toml's [scanners]) and the clock, retained."""
+        doc = {**self._config.scanners.for_device(device), "t": now_ms()}
+        self._client.publish(
+            topic(self._site, "config", device), orjson.dumps(doc), qos=1, retain=True
+        )
+        self.configs_sent += 1
+
+    def _came_online(self, device: str, doc: dict) -> bool:
+        state = (doc.get("online") is True, doc.get("boot"))
+        before = self._scanners_seen.get(device)
+        self._scanners_seen[device] = state
+        return state[0] and before != state
 
     # -- paho callbacks (its network thread) ------------------------------------------------
 
@@ -134,6 +157,8 @@ class Intake:
             item = classify_scan(message.topic, device, payload, gw_ts)
         elif kind == "status":
             item = parse_status(device, payload, gw_ts)
+            if item is not None and self._came_online(device, item.doc):
+                self.send_config(device)
         else:
             item = None
         if item is not None:

@@ -3,8 +3,8 @@
 Owns building `firmware/` into a deployable tree (main.py, boot.py, board.json and lib/ as
 .mpy files made by mpy-cross, as they are copied to a board) and the command line that runs
 that tree on the MicroPython unix port with an ESP32-sized heap. Compiling ahead of time is
-what lets the scanner live in a 64 KB heap: compiling .py sources on the device costs more RAM
-than the application itself.
+what lets the scanner live in an ESP32-sized heap: compiling .py sources on the device costs
+more RAM than the application itself.
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "firmware"
-HEAP = os.environ.get("STOCKWIRE_FIRMWARE_HEAP", "64k")
+# The heap the scanner runs with on the unix port (demo, tests). The target is 64k
+# (shared/design/targets.md); the firmware needs 68k-70k there today (a 64-bit port: every
+# pointer and object header is twice an ESP32's), so the project runs it with 72k, a step of
+# margin. `make firmware-check` prints the figure and the gap (docs/firmware.md, "Memory").
+HEAP = os.environ.get("STOCKWIRE_FIRMWARE_HEAP", "72k")
 _AS_SOURCE = ("main.py", "boot.py")  # entry points stay .py, as on a board
 # no line-number tables in the bytecode (~1 KB of heap): tracebacks name the function only
 _MPY_CROSS_OPTS = ("-X", "no-source-lines")
@@ -59,7 +63,7 @@ def build(
                     "-o",
                     str(target.with_suffix(".mpy")),
                     "-s",
-                    rel.as_posix(),
+                    path.stem,
                     str(path),
                 ],
                 check=True,

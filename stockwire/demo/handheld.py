@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from stockwire import firmware
 from stockwire.files import write_private
@@ -26,8 +27,16 @@ class Handheld:
     """A firmware process reading barcodes from its feed and publishing to the broker."""
 
     def __init__(
-        self, workdir: Path, firmware: Path, dev: str, site: str, mqtt_port: int, password: str
+        self,
+        workdir: Path,
+        firmware: Path,
+        dev: str,
+        site: str,
+        mqtt_port: int,
+        password: str,
+        **settings: Any,
     ) -> None:
+        """`settings` replace keys of the config below (e.g. a provisioned config's `mqtt`)."""
         self.dev = dev
         self.firmware = firmware
         self.dir = workdir / dev
@@ -54,7 +63,8 @@ class Handheld:
                     "feed": str(self.feed),
                     "heartbeat_s": 5,
                     "resend_s": 5,
-                },
+                }
+                | settings,
                 indent=1,
             ),
         )

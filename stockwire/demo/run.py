@@ -1,9 +1,10 @@
 """The whole system on one machine, playing a warehouse shift.
 
 Owns the demo's life cycle: start Mosquitto (the product's config, a free loopback port, its
-own data dir), the ledger, the gateway, three handhelds on the MicroPython unix port, the dock
-reader's replay and a webhook receiver; load the catalog, stocktake, purchase orders and
-channels; play the shift only through barcode reads; then stop everything cleanly.
+own data dir), the ledger, the gateway (both as stockwire.processes starts them), three
+handhelds on the MicroPython unix port, the dock reader's replay and a webhook receiver; load
+the catalog, stocktake, purchase orders and channels; play the shift only through barcode
+reads; then stop everything cleanly.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,8 +32,7 @@ from stockwire import firmware
 from stockwire.demo.handheld import Handheld
 from stockwire.demo.receiver import WebhookReceiver
 from stockwire.demo.scenario import Scenario, Step
-from stockwire.files import write_private
-from stockwire.processes import Mosquitto, free_port, stop_process, wait_port
+from stockwire.processes import Gateway, Ledger, Mosquitto, free_port
 from stockwire.wire import topic
 
 SITE = "site1"
@@ -67,8 +64,6 @@ class Demo:
         self.work = options.workdir
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "logs").mkdir(exist_ok=True)
-        self.admin_token = secrets.token_urlsafe(24)
-        self.gateway_token = secrets.token_urlsafe(24)
         self.site = BrokerSite(SITE)
         self.gateway_account = self.site.add(GATEWAY_ID, "gateway")
         self.monitor_account = self.site.add("demo-monitor", "monitor")
@@ -76,18 +71,30 @@ class Demo:
             dev: self.site.add(dev, "scanner").password for dev in scenario.handhelds
         }
         self.broker = Mosquitto(self.work / "broker", self.site)
-        self.ledger_port = free_port()
-        self.ledger_url = f"http://127.0.0.1:{self.ledger_port}"
-        self.status_url = f"http://127.0.0.1:{free_port()}"
+        self.ledger = Ledger(self.work, [GATEWAY_ID], self.work / "logs" / "ledger.log")
+        self.ledger_url = self.ledger.url
+        self.admin_token = self.ledger.admin_token
+        status_port = free_port()
+        self.status_url = f"http://127.0.0.1:{status_port}"
         self.status_password = secrets.token_urlsafe(12)  # the status page's admin login
         self.channel_secrets = {
             c["name"]: secrets.token_urlsafe(24) for c in scenario.raw.get("channels", [])
         }
         self.receiver = WebhookReceiver(self.channel_secrets)
         self.handhelds: dict[str, Handheld] = {}
-        self.ledger: subprocess.Popen[bytes] | None = None
-        self.gateway: subprocess.Popen[bytes] | None = None
         self.dock_fifos = {dock: self.work / f"{dock}.fifo" for dock in scenario.docks}
+        dock = scenario.docks[0] if scenario.docks else ""
+        self.gateway = Gateway(
+            self.work,
+            SITE,
+            GATEWAY_ID,
+            self.gateway_account.password,
+            self.broker.port,
+            self.ledger,
+            self.work / "logs" / "gateway.log",
+            status_port,
+            f'[dock]\ndevice = "{dock}"\nreplay = "{self.dock_fifos[dock]}"\n' if dock else "",
+        )
         self.monitor: mqtt.Client | None = None
         self.published: dict[str, list[bytes]] = {}
         self._published_lock = threading.Lock()
@@ -100,44 +107,7 @@ class Demo:
 
     # ---- processes ----------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.work / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - child owns it
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stockwire.cli", *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        return proc
-
     def _write_configs(self) -> None:
-        write_private(
-            self.work / "ledger.toml",
-            f'db_url = "sqlite:///{self.work / "ledger.db"}"\n'
-            f'admin_token = "{self.admin_token}"\n'
-            f'[gateways]\n{GATEWAY_ID} = "{self.gateway_token}"\n',
-        )
-        dock = self.scenario.docks[0] if self.scenario.docks else ""
-        dock_section = (
-            f'[dock]\ndevice = "{dock}"\nreplay = "{self.dock_fifos[dock]}"\n' if dock else ""
-        )
-        write_private(
-            self.work / "gateway.toml",
-            f'site = "{SITE}"\n'
-            f'gateway_id = "{GATEWAY_ID}"\n'
-            "[mqtt]\n"
-            f'host = "127.0.0.1"\nport = {self.broker.port}\n'
-            f'username = "{GATEWAY_ID}"\npassword = "{self.gateway_account.password}"\n'
-            f'client_id = "{GATEWAY_ID}"\n'
-            "[buffer]\n"
-            f'path = "{self.work / "gateway.db"}"\n'
-            "[ledger]\n"
-            f'url = "{self.ledger_url}"\ntoken = "{self.gateway_token}"\n'
-            "[status]\n"
-            f'host = "127.0.0.1"\nport = {self.status_url.rsplit(":", 1)[1]}\n'
-            'users_file = "admins.toml"\n' + dock_section,
-        )
         add_admin(self.work / "admins.toml", "admin", self.status_password)
 
     def start(self) -> None:
@@ -149,19 +119,7 @@ class Demo:
         self.broker.start()
         self.receiver.start()
         self.opt.log(f"channel   webhook receiver on 127.0.0.1:{self.receiver.port}")
-        self.ledger = self._spawn(
-            "ledger",
-            [
-                "ledger",
-                "serve",
-                "--config",
-                str(self.work / "ledger.toml"),
-                "--port",
-                str(self.ledger_port),
-            ],
-        )
-        wait_port(self.ledger_port, timeout=30)
-        self._wait_http(self.ledger_url + "/healthz")
+        self.ledger.start()
         self.opt.log(f"ledger    {self.ledger_url}/docs")
         self._start_monitor()
         self.start_gateway()
@@ -177,37 +135,11 @@ class Demo:
         )
 
     def start_gateway(self) -> None:
-        self.gateway = self._spawn(
-            "gateway", ["gateway", "run", "--config", str(self.work / "gateway.toml")]
-        )
-        self._wait_gateway_db()
+        self.gateway.start()
 
     def kill_gateway(self) -> None:
-        assert self.gateway is not None
-        os.killpg(self.gateway.pid, signal.SIGKILL)
-        self.gateway.wait()
+        self.gateway.kill()
         self.tally.gateway_kills += 1
-
-    def _wait_http(self, url: str) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer")
-            time.sleep(0.05)
-
-    def _wait_gateway_db(self) -> None:
-        deadline = time.monotonic() + 20
-        while not (self.work / "gateway.db").exists():
-            if self.gateway and self.gateway.poll() is not None:
-                raise RuntimeError(f"gateway exited: see {self.work / 'logs' / 'gateway.log'}")
-            if time.monotonic() > deadline:
-                raise TimeoutError("gateway did not create its buffer")
-            time.sleep(0.05)
 
     def _start_monitor(self) -> None:
         """An admin's read-only view: records every scan message (for the redelivery step)."""
@@ -235,9 +167,8 @@ class Demo:
         if self.monitor:
             self.monitor.loop_stop()
             self.monitor.disconnect()
-        for proc in (self.gateway, self.ledger):
-            if proc:
-                stop_process(proc)
+        self.gateway.stop()
+        self.ledger.stop()
         with contextlib.suppress(Exception):
             self.receiver.stop()
         self.broker.stop()

@@ -1,5 +1,5 @@
 """Drives the real firmware as it is deployed: the built tree (stockwire.firmware.build: .mpy
-modules) on the MicroPython unix port with the project's heap (stockwire.firmware.HEAP, 64k
+modules) on the MicroPython unix port with the project's heap (stockwire.firmware.HEAP, 72k
 unless STOCKWIRE_FIRMWARE_HEAP says otherwise); config, feed FIFO, stdout lines."""
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import (
+    SCANNER_KEYS,
     BufferConfig,
     ConfigError,
     DockConfig,
@@ -130,10 +131,11 @@ def test_the_operations_guide_example_loads_and_names_every_key_at_its_default(
         "dock": DockConfig,
         "status": StatusConfig,
     }
-    assert named == {"": {"site", "gateway_id"}} | {
+    assert named == {"": {"site", "gateway_id"}, "scanners": {*SCANNER_KEYS, "battery_cal"}} | {
         name: {f.name for f in fields(cls)} for name, cls in sections.items()
     }
     doc = tomllib.loads(text)
+    assert config.scanners.for_device("hs-07") == doc["scanners"]
     for name, cls in sections.items():
         for f in fields(cls):
             if (name, f.name) not in other_default:

@@ -9,12 +9,21 @@ network (an MQTT client is handed in):
 - an ack on ack/<dev> covering seq ranges drops them from the outbox (stored, refused and
   booked all mean the gateway holds or has judged the scan) and tells the worker the outcome;
   a `retry` ack (the gateway is full) keeps them: they go out again with the next resend;
-- a retained heartbeat on status/<dev> every `heartbeat_s` seconds; last will {"online":false}.
+- a retained heartbeat on status/<dev> every `heartbeat_s` seconds; last will {"online":false};
+- the label context is kept on flash across restarts (context.py); the retained config/<dev>
+  document updates the running config and the clock (remote.py); the battery-low flag is
+  checked every 10 s and at each heartbeat (battery.py); the watchdog is fed every second.
 One task sends everything (status and scans), so the client has one operation at a time. An
 error in a task (out of memory included) is reported (LOCAL-ERROR), memory is collected and
 the task goes on: a read is lost (never beeped taken), a scan stays in the outbox.
 The HAL interface: read_frame() (awaitable: bytes, or None for a refused over-long read),
-signal(kind, *args), now_ms(), battery_mv(), rssi(), network_up() (awaitable).
+signal(kind, *args), now_ms(), set_ms(ms), battery_mv(), rssi(), feed(), network_up() (awaitable),
+gesture() (awaitable: the trigger's next event, trigger.py), fire() (start the engine's read).
+The trigger (on_gesture): a pull fires the engine; a double pull books the last item again
+with the context of now (a new seq; its code kept in a fixed buffer of _REPEAT_MAX bytes); a
+long press opens the mode menu, where each pull steps, a long press picks the mode shown (as
+its SW:MODE: label would) and `menu_s` (10) seconds without a gesture close it unchanged.
+While it is open, reads are refused ("menu open") and the engine is not fired.
 """
 
 import asyncio
@@ -24,6 +33,8 @@ import time
 from micropython import const
 
 from . import VERSION
+from . import call as _call
+from .battery import low
 from .event import OFFLINE, decode_ack, encode_scan, encode_status
 from .labels import ERROR, EVENT, Labels, aim_len, is_label
 from .mqtt import Client, MQTTError
@@ -31,14 +42,14 @@ from .outbox import OutboxFull
 from .retry import backoff_ms
 
 _BIG_CODE = const(256)
+_REPEAT_MAX = const(128)
 
 
 class Scanner:
-    def __init__(self, cfg, hal, outbox, client=None):
+    def __init__(self, cfg, hal, outbox, client=None, context=None):
         self.dev = cfg["dev"]
         self.hal = hal
         self.outbox = outbox
-        self.labels = Labels()
         m = cfg["mqtt"]
         self._host = m.get("host", "127.0.0.1")
         self._port = m.get("port", 1883)
@@ -46,6 +57,12 @@ class Scanner:
         self.t_scan = base % "scan"
         self.t_ack = base % "ack"
         self.t_status = base % "status"
+        self.t_config = base % "config"
+        self.cfg = cfg  # the running config: the HAL reads it too; config/<dev> updates it
+        self._ctx_path = context_path(cfg)
+        # the labels as on flash: restored here, or by main.py before the code was loaded
+        self.labels, self._ctx = context or restore(self._ctx_path)
+        self._low = False  # the battery-low flag
         self.heartbeat_s = cfg.get("heartbeat_s", 60)
         self.resend_s = cfg.get("resend_s", 15)
         self.client = client or Client(
@@ -64,6 +81,10 @@ class Scanner:
         self._beat = False  # a status is due
         self._cursor = 0  # highest seq published on the current connection
         self._t0 = time.ticks_ms()
+        self._menu = None  # while the menu is open: the line shown (an index into MODES)
+        self._menu_ms = cfg.get("menu_s", 10) * 1000
+        self._last = bytearray(_REPEAT_MAX)  # the last item's code, for a double pull
+        self._last_n = 0  # its length; 0: nothing to repeat, -1: too long to repeat
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -72,6 +93,9 @@ class Scanner:
         hal = self.hal
         if frame is None:
             hal.signal("error", "read too long")
+            return None
+        if self._menu is not None:
+            hal.signal("error", "menu open")
             return None
         try:
             if max(frame) > 127:  # not ASCII: is it UTF-8? (only such a read is copied to see)
@@ -86,6 +110,7 @@ class Scanner:
             hal.signal("error", val)
             return None
         if kind != EVENT:
+            self._keep()
             hal.signal("label", self.labels)
             return None
         if ob.full():
@@ -105,8 +130,53 @@ class Scanner:
         except MemoryError:
             gc.collect()
             hal.signal("taken", seq)
+        if qty != 1:
+            self._keep()  # the one-shot quantity is used up
+        if mode != "count-close":  # the item a double pull repeats
+            n = len(frame)
+            if n <= _REPEAT_MAX:
+                self._last[:n] = frame
+            self._last_n = n if n <= _REPEAT_MAX else -1
         self._wake.set()
         return seq
+
+    # ---- the trigger -----------------------------------------------------------------------
+
+    def on_gesture(self, g):
+        """One trigger event (trigger.py), or None when the menu timed out."""
+        shut = self._menu is None
+        if shut and g == "pull":
+            self.hal.fire()
+        elif shut and g == "double":  # the last item again: a new read, the context as set now
+            n = self._last_n
+            if n > 0:
+                self.handle_read(bytes(memoryview(self._last)[:n]))
+            else:
+                self.hal.signal("error", "code too long to repeat" if n else "nothing to repeat")
+        elif g == "long" or not (shut or g == "pull" or g == "double"):
+            _call("menu", "step", self, g)  # seldom: the menu's code is loaded only for it
+
+    async def _gestures(self):
+        while True:
+            try:
+                g = self.hal.gesture()
+                if self._menu is not None:
+                    g = asyncio.wait_for_ms(g, self._menu_ms)
+                self.on_gesture(await g)
+            except asyncio.TimeoutError:
+                self.on_gesture(None)
+            except Exception as e:  # out of memory: report, go on
+                self._trouble(e)
+                await asyncio.sleep_ms(20)
+
+    def _keep(self):
+        """The label context to flash if it changed (its bytes count in outbox.written)."""
+        try:
+            self._ctx, n = _call("context", "save", self.labels, self._ctx_path, self._ctx)
+            self.outbox.written += n
+        except (OSError, MemoryError):  # the label holds in RAM; the worker hears a warning
+            gc.collect()
+            self.hal.signal("error", "context not saved")
 
     async def _reads(self):
         while True:
@@ -123,6 +193,10 @@ class Scanner:
     # ---- acks ------------------------------------------------------------------------------
 
     def on_message(self, topic, payload):
+        if topic == self.t_config:
+            if payload:  # an empty retained message clears the config: nothing to apply
+                _call("remote", "apply", self, payload, self.client.retained)
+            return
         if topic != self.t_ack:
             return
         ack = decode_ack(payload)
@@ -133,6 +207,13 @@ class Scanner:
         if status != "retry":
             self.outbox.ack(ranges)
         self.hal.signal(status, ranges, reason or display)
+
+    def _battery(self):
+        mv = self.hal.battery_mv()
+        now = low(mv, self._low, self.cfg.get("low_battery_mv", 3400))
+        if now != self._low:
+            self._low = now
+            self.hal.signal("battery", mv, now)
 
     # ---- network ---------------------------------------------------------------------------
 
@@ -188,9 +269,13 @@ class Scanner:
         while True:
             await asyncio.sleep(1)
             t += 1
-            if not t % self.heartbeat_s:
+            self.hal.feed()  # the watchdog: a hung loop stops feeding it and the board resets
+            beat = not t % self.heartbeat_s
+            if beat:
                 self._beat = True
                 self._wake.set()
+            if beat or not t % 10:
+                self._battery()  # battery-low is signalled when the flag changes
             if not t % self.resend_s and self.outbox.ring.live:
                 self._cursor = 0
                 self._wake.set()
@@ -203,6 +288,7 @@ class Scanner:
                 await self.hal.network_up()
                 await c.connect(self._host, self._port)
                 await c.subscribe(self.t_ack, 1)
+                await c.subscribe(self.t_config, 1)  # its retained copy arrives at once
                 self._attempt = 0
                 self.hal.signal("connected")
                 self._online = self._beat = True  # status first, then everything unacked
@@ -220,11 +306,25 @@ class Scanner:
     def start(self):
         """Create the tasks; return them (run them with asyncio)."""
         return [
-            asyncio.create_task(f()) for f in (self._reads, self._link, self._sender, self._timer)
+            asyncio.create_task(f())
+            for f in (self._reads, self._gestures, self._link, self._sender, self._timer)
         ]
 
 
-async def run(cfg, hal, outbox):
-    scanner = Scanner(cfg, hal, outbox)
+def context_path(cfg):
+    return cfg.get("state_dir", "/state") + "/context"
+
+
+def restore(path):
+    """(Labels, their text on flash) from the context file at `path` (context.py)."""
+    lb = Labels()
+    try:
+        return lb, _call("context", "restore", lb, path)
+    except MemoryError:
+        return Labels(), ""  # start with an empty context rather than not at all
+
+
+async def run(cfg, hal, outbox, context=None):
+    scanner = Scanner(cfg, hal, outbox, context=context)
     hal.signal("ready", scanner)
     await asyncio.gather(*scanner.start())

@@ -4,12 +4,25 @@ Owns: the feed (a FIFO standing in for the scan engine's UART: the feeder writes
 barcode's raw bytes followed by CR; one frame = one trigger pull + read), run through the same
 framing.py as the UART; and the worker's feedback as lines on stdout, flushed, one per event:
   READY <dev> boot=<n> seq=<last> outbox=<depth>
-  BEEP taken|good|bad|label      LED on|off
+  CUE <name>                     (first: the cue a board plays for the signal, cues.py;
+                                  online/offline only when the status LED would change)
   LABEL mode=<m> loc=<l> ref=<r> qty=<q>
   TAKEN <seq>                    STORED <first>-<last>     (one line per range)
   BOOKED <seq>                   REFUSED <seq> <reason>    (one line per seq)
   LOCAL-ERROR <reason>           CONNECTED                 OFFLINE <reason>
   TIMEOUT <seq> <ms>             (a publish that gave up after <ms>)
+  BATTERY <mv> low|ok            (the battery-low flag changed)
+  CONFIG <key>,<key>...          (a config/<dev> document changed these keys; t: the clock)
+  MENU <text>                    (the menu's line; "MENU " alone: it closed)
+  FIRE                           (the trigger started the engine's read)
+The trigger: config `trigger_feed` names a second FIFO; each line is one gesture, "pull" (a
+short pull: events pull, up), "long" (held: pull, long) or "double" (the second pull of a
+double pull: double, up; write a "pull" line before it for the first). gesture() returns these
+events as trigger.py would make them from the switch's edges; without a trigger_feed it never
+returns. Reads still come from the feed alone (FIRE does not make one).
+The battery: config `battery_file` names a file holding the divider's millivolts (a test
+writes it to drive the battery low); `battery_cal` applies as on the board. The clock follows
+a config `t` as an offset to the PC's; feed() (the watchdog) only counts.
 The FIFO is opened read-write so opening never blocks and the poller never spins on a closed
 writer; if it ever reads EOF or fails it is reopened. Waiting is select/poll via asyncio: no
 busy loop. Bytes go through one preallocated buffer (a read(n) on a FIFO would block until n
@@ -22,7 +35,21 @@ import select
 import sys
 import time
 
+from .battery import mv
+from .cues import cue
 from .framing import Framer
+
+
+_LINES = {
+    "taken": "TAKEN %d",
+    "error": "LOCAL-ERROR %s",
+    "connected": "CONNECTED",
+    "offline": "OFFLINE %s",
+    "timeout": "TIMEOUT %d %d",
+    "battery": "BATTERY %d %s",
+    "config": "CONFIG %s",
+    "menu": "MENU %s",
+}
 
 
 def say(line):
@@ -34,8 +61,11 @@ def say(line):
 
 
 class UnixHal:
-    def __init__(self, feed, bat_mv=3900, rssi=-50):
-        self.feed = feed
+    def __init__(self, feed, bat_mv=3900, rssi=-50, cfg=None):
+        self.path = feed
+        self.cfg = cfg or {}
+        self.fed = 0
+        self._off = 0  # ms the clock was set ahead of the PC's
         self._framer = Framer()
         self._frames = []
         self._f = self._s = self._p = None  # set together by _open, or all None
@@ -44,9 +74,11 @@ class UnixHal:
         self._led = None
         self._buf = bytearray(64)
         self._one = bytearray(1)
+        self._tf = None  # the trigger_feed's StreamReader, once opened
+        self._gs = []  # trigger events not yet returned
 
     def _open(self):
-        f = open(self.feed, "r+b")
+        f = open(self.path, "r+b")
         s = asyncio.StreamReader(f)
         p = select.poll()
         p.register(f, select.POLLIN)
@@ -101,53 +133,84 @@ class UnixHal:
                 n = 0
         self._framer.feed(memoryview(buf)[:n], self._frames)
 
+    async def gesture(self):
+        gs = self._gs
+        while not gs:
+            p = self.cfg.get("trigger_feed")
+            if not p:
+                await asyncio.sleep(3600)
+                continue
+            if self._tf is None:
+                self._tf = asyncio.StreamReader(open(p, "r+b"))
+            w = (await self._tf.readline()).strip()
+            if w in (b"pull", b"long", b"double"):
+                gs.append("double" if w == b"double" else "pull")
+                gs.append("long" if w == b"long" else "up")
+        return gs.pop(0)
+
+    def fire(self):
+        say("FIRE")
+
     async def network_up(self):
         return True
 
     def now_ms(self):
-        return int(time.time() * 1000)
+        return int(time.time() * 1000) + self._off
+
+    def set_ms(self, ms):
+        self._off = ms - int(time.time() * 1000)
+
+    def feed(self):
+        self.fed += 1
 
     def battery_mv(self):
-        return self._bat
+        raw = self._bat
+        p = self.cfg.get("battery_file")
+        if p:
+            try:
+                with open(p) as f:
+                    raw = int(f.read())
+            except (OSError, ValueError):
+                pass
+        return mv(raw * 1000, 1, self.cfg.get("battery_cal"))
 
     def rssi(self):
         return self._rssi
 
     def signal(self, kind, *args):
-        if kind == "taken":
-            say("BEEP taken")
-            say("TAKEN %d" % args[0])
-        elif kind == "stored":
+        c = cue(kind, args)
+        if kind == "connected" or kind == "offline":
+            on = kind == "connected"
+            if on == self._led:
+                c = None  # offline again (a retry failed): the LED does not change
+            self._led = on
+        if c:
+            say("CUE " + c)
+        if kind == "stored" or kind == "booked" or kind == "refused":
             for first, last in args[0]:
-                say("STORED %d-%d" % (first, last))
-        elif kind in ("booked", "refused"):
-            say("BEEP good" if kind == "booked" else "BEEP bad")
-            for first, last in args[0]:
+                if kind == "stored":
+                    say("STORED %d-%d" % (first, last))
+                    continue
                 for s in range(first, last + 1):
-                    if kind == "booked":
-                        say("BOOKED %d" % s)
-                    else:
-                        say("REFUSED %d %s" % (s, args[1] or "refused"))
-        elif kind == "error":
-            say("BEEP bad")
-            say("LOCAL-ERROR %s" % args[0])
+                    say(
+                        "BOOKED %d" % s
+                        if kind == "booked"
+                        else "REFUSED %d %s" % (s, args[1] or "refused")
+                    )
         elif kind == "label":
             lb = args[0]
-            say("BEEP label")
             say("LABEL mode=%s loc=%s ref=%s qty=%d" % (lb.mode, lb.loc, lb.ref, lb.qty))
-        elif kind in ("connected", "offline"):
-            on = kind == "connected"
-            if on != self._led:
-                self._led = on
-                say("LED on" if on else "LED off")
-            say("CONNECTED" if on else "OFFLINE %s" % args[0])
-        elif kind == "timeout":
-            say("TIMEOUT %d %d" % args)
         elif kind == "ready":
             ob = args[0].outbox
             say(
                 "READY %s boot=%d seq=%d outbox=%d"
                 % (args[0].dev, ob.boot, ob.next - 1, ob.ring.live)
             )
-        else:
+        elif kind in _LINES:
+            if kind == "battery":
+                args = (args[0], "low" if args[1] else "ok")
+            elif kind == "config":
+                args = (",".join(args[0]),)
+            say(_LINES[kind] % args)
+        else:  # retry, and any signal without a line of its own
             say("%s %r" % (kind.upper(), args))

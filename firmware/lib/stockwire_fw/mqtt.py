@@ -55,6 +55,7 @@ class Client:
         self.lost = asyncio.Event()
         self.up = False
         self.reason = ""
+        self.retained = 0  # the retain flag of the message on_message is handling
 
     # ---- session ---------------------------------------------------------------------------
 
@@ -166,6 +167,7 @@ class Client:
         p = 2 + struct.unpack_from("!H", body, 0)[0]
         topic = str(body[2:p], "utf-8")
         pid = struct.unpack_from("!H", body, p)[0] if qos else 0
+        self.retained = t & 1  # the broker's stored copy, sent at subscribe (not live)
         if self.on_message:
             try:
                 self.on_message(topic, body[p + 2 if qos else p :])

@@ -15,19 +15,24 @@ high-water mark); the RAM index is ring.py. Nothing of a scan stays in RAM but i
 # Seqs are reserved in blocks: one is handed out only when it is at or below a mark already on
 # flash, so no seq is ever handed out twice.
 
-import json
+import gc
 import os
 import struct
 
 from binascii import crc32
 from micropython import const
 
+from . import call
 from .ring import Ring
 
 _HDR = const(6)
 _MAX_BODY = const(1600)
 _S = const(24)  # fixed part of an S body
 MODES = ("receive", "pick", "return", "count", "count-close", "transfer-out", "transfer-in")
+
+
+def worth_compacting(ob, size):
+    return size >= ob.compact_at and 2 * ob.ring.live_bytes <= size
 
 
 class OutboxFull(Exception):
@@ -49,60 +54,10 @@ class Outbox:
         self.next = 1
 
     def open(self):
-        """Load the log, count this boot, reserve seqs above everything ever used."""
-        try:
-            os.remove(self.path + ".tmp")
-        except OSError:
-            pass
-        top = good = size = 0
-        try:
-            f = open(self.path, "rb")
-        except OSError:
-            f = None
-        if f:
-            top, good, size = self._load(f)
-            f.close()
-        self.torn = 1 if good < size else 0
-        hwm = boot = 0
-        try:
-            with open(self.mark_path) as f:
-                doc = json.load(f)
-            hwm, boot = int(doc.get("hwm", 0)), int(doc.get("boot", 0))
-        except (OSError, ValueError, AttributeError, TypeError):
-            pass
-        self.boot = boot + 1
-        self.next = max(hwm, top) + 1
-        self._reserve()
-        if size == 0 or self.torn or self._worth_compacting(size):
-            self._compact(good)
-        else:
-            self._size = size
-            self._f = open(self.path, "a+b")
+        """Load the log, count this boot, reserve seqs above everything ever used
+        (outbox_log.py, loaded for it)."""
+        call("outbox_log", "open_log", self)
         return self
-
-    def _load(self, f):
-        top = off = 0
-        mv = self._mv
-        b = self._buf
-        while True:
-            n = f.readinto(mv[:_HDR]) or 0
-            if n < _HDR:
-                return top, off, off + n
-            blen, crc = struct.unpack_from("<HI", b, 0)
-            n = f.readinto(mv[_HDR : _HDR + blen]) if 0 < blen <= _MAX_BODY else 0
-            if n != blen or crc32(mv[_HDR : _HDR + blen]) != crc:
-                return top, off, off + _HDR + n + 1
-            kind = b[_HDR]
-            if kind == 0x53:  # S
-                seq = struct.unpack_from("<I", b, _HDR + 1)[0]
-                top = max(top, seq)
-                self.ring.push(seq, off, _HDR + blen)
-            elif kind == 0x44:  # D
-                for j in range(b[_HDR + 1]):
-                    self.ring.drop(*struct.unpack_from("<II", b, _HDR + 2 + 8 * j))
-            elif kind == 0x48:  # H
-                top = max(top, struct.unpack_from("<I", b, _HDR + 2)[0])
-            off += _HDR + blen
 
     def _reserve(self):
         self.hwm = self.next + self.block - 1
@@ -188,56 +143,17 @@ class Outbox:
                 n += 1
         if n:
             self._done(n)
-        if gone and self._worth_compacting(self._size):
-            self._compact(self._size)
+        if gone and worth_compacting(self, self._size):
+            try:
+                call("outbox_log", "compact", self, self._size)
+            except MemoryError:  # no room to load it now: the next ack tries again
+                gc.collect()
         return gone
 
     def _done(self, n):
         self._buf[_HDR] = 0x44
         self._buf[_HDR + 1] = n
         self._write(2 + 8 * n)
-
-    def _worth_compacting(self, size):
-        return size >= self.compact_at and 2 * self.ring.live_bytes <= size
-
-    def _compact(self, good):
-        """Copy the header and the live records (within the first `good` bytes) to a temp
-        file, record by record through the one buffer, and rename it over the log."""
-        r = self.ring
-        src = self._f or (open(self.path, "rb") if r.used else None)
-        tmp = self.path + ".tmp"
-        out = open(tmp, "wb")
-        b = self._buf
-        mv = self._mv
-        b[_HDR] = 0x48
-        b[_HDR + 1] = 1
-        struct.pack_into("<I", b, _HDR + 2, self.hwm)
-        struct.pack_into("<HI", b, 0, 6, crc32(mv[_HDR : _HDR + 6]))
-        out.write(mv[: _HDR + 6])
-        for k in range(r.used):
-            i = (r.head + k) % r.cap
-            off = r.offs[i]
-            if off and off + r.lens[i] > good:
-                r.kill(i)
-            elif off:
-                src.seek(off)
-                src.readinto(mv[: r.lens[i]])
-                out.write(mv[: r.lens[i]])
-        out.close()
-        if src:
-            src.close()
-        self._f = None
-        os.rename(tmp, self.path)
-        pos = _HDR + 6  # the new offsets, now that the new log is in place
-        for k in range(r.used):
-            i = (r.head + k) % r.cap
-            if r.offs[i]:
-                r.offs[i] = pos
-                pos += r.lens[i]
-        self.written += pos
-        r.squeeze()
-        self._size = pos
-        self._f = open(self.path, "a+b")
 
     def close(self):
         if self._f:
