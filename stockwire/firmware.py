@@ -78,11 +78,9 @@ def build(
 
 def command(tree: Path, config: Path, heap: str = HEAP) -> list[str]:
     """The unix-port command that runs a built tree with `config`; run it with cwd=tree."""
-    return [
-        venv_binary("micropython"),
-        "-X",
-        f"heapsize={heap}",
-        "main.py",
-        "--config",
-        str(config),
-    ]
+    return micropython(heap, "main.py", "--config", str(config))
+
+
+def micropython(heap: str, *args: str) -> list[str]:
+    """The unix-port command line with an ESP32-sized `heap` (e.g. "64k") and `args`."""
+    return [venv_binary("micropython"), "-X", f"heapsize={heap}", *args]

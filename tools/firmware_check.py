@@ -59,7 +59,7 @@ def run_mp_tests(tree: Path) -> bool:
     env = dict(os.environ, STOCKWIRE_FW_LIB=str(tree / "lib"))
     for path in sorted(MP_TESTS.glob("test_*.py")):
         proc = subprocess.run(
-            [_bin("micropython"), "-X", f"heapsize={HEAP}", str(MP_TESTS / "run.py"), path.stem],
+            firmware.micropython(HEAP, str(MP_TESTS / "run.py"), path.stem),
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -100,7 +100,7 @@ def heap_after_imports(tree: Path) -> tuple[int, int] | None:
     None if any module of the tree, the seldom-run ones too, fails to import)."""
     for mod in _LAZY:
         proc = subprocess.run(
-            [_bin("micropython"), "-X", f"heapsize={HEAP}", "-c", _IMPORTS % ((mod,),)],
+            firmware.micropython(HEAP, "-c", _IMPORTS % ((mod,),)),
             cwd=tree,
             capture_output=True,
             text=True,
@@ -110,7 +110,7 @@ def heap_after_imports(tree: Path) -> tuple[int, int] | None:
             print(f"{mod}: {proc.stdout}{proc.stderr}")
             return None
     proc = subprocess.run(
-        [_bin("micropython"), "-X", f"heapsize={HEAP}", "-c", _IMPORTS % (_MODULES,)],
+        firmware.micropython(HEAP, "-c", _IMPORTS % (_MODULES,)),
         cwd=tree,
         capture_output=True,
         text=True,

@@ -41,14 +41,7 @@ def measure(tree: Path, scans: int = SCANS) -> Flash:
     """Run the scenario on the built `tree`; RuntimeError with its output if it fails."""
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
-            [
-                firmware.venv_binary("micropython"),
-                "-X",
-                f"heapsize={firmware.HEAP}",
-                str(SCRIPT),
-                tmp,
-                str(scans),
-            ],
+            firmware.micropython(firmware.HEAP, str(SCRIPT), tmp, str(scans)),
             cwd=tree,
             capture_output=True,
             text=True,
