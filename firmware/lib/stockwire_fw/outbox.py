@@ -105,16 +105,24 @@ class Outbox:
         mv = self._mv
         struct.pack_into("<HI", self._buf, 0, blen, crc32(mv[_HDR : _HDR + blen]))
         off = self._size
-        self._f.write(mv[: _HDR + blen])
-        self._f.flush()
+        f = self._file()
+        f.write(mv[: _HDR + blen])
+        f.flush()
         self._size += _HDR + blen
         self.written += _HDR + blen
         return off
 
+    def _file(self):
+        """The log, open for appending; reopened if a compaction failed after closing it
+        (the log on flash is whole either way: the old one, or the new one renamed over it)."""
+        if self._f is None:
+            self._f = open(self.path, "a+b")
+        return self._f
+
     def load(self, off, raw=False):
         """(seq, boot, ts, qty, mode, code, loc, ref) of the scan record at `off`; with `raw`
         the code is a memoryview of the record buffer (valid until the outbox's next call)."""
-        f = self._f
+        f = self._file()
         mv = self._mv
         b = self._buf
         f.seek(off)
@@ -146,8 +154,8 @@ class Outbox:
         if gone and worth_compacting(self, self._size):
             try:
                 call("outbox_log", "compact", self, self._size)
-            except MemoryError:  # no room to load it now: the next ack tries again
-                gc.collect()
+            except (MemoryError, OSError):  # no room now (heap or flash): the next ack
+                gc.collect()  # tries again; the log stays as it was or as compacted
         return gone
 
     def _done(self, n):

@@ -137,6 +137,33 @@ def test_compaction_keeps_live_and_order():
     assert ob.load(ob.ring.after(0)[1])[0] == 42
 
 
+def test_a_compaction_that_cannot_write_leaves_the_ack_done_and_the_log_usable():
+    d = scratch("compact_fail")
+    ob = _ob(d, compact_at=2048)
+    for _ in range(40):
+        _add(ob)
+    os.mkdir(d + "/outbox.log.tmp")  # the temp file cannot be made: the compaction fails
+    assert ob.ack([[1, 39]]) == 39  # the ack holds anyway
+    assert _live(ob) == [40] and os.stat(d + "/outbox.log")[6] >= 2048  # not compacted
+    assert _add(ob) == 41
+    os.rmdir(d + "/outbox.log.tmp")
+    ob.ack([[40, 40]])  # now the compaction goes through
+    assert os.stat(d + "/outbox.log")[6] < 2048
+    ob.close()
+    assert _live(_ob(d, compact_at=2048)) == [41]
+
+
+def test_the_log_is_reopened_for_a_scan_after_a_compaction_closed_it():
+    d = scratch("reopen_after")
+    ob = _ob(d)
+    _add(ob)
+    ob.close()  # as a compaction that failed between closing the log and opening the new one
+    assert _add(ob) == 2
+    assert ob.load(ob.ring.after(1)[1])[0] == 2
+    ob.close()
+    assert _live(_ob(d)) == [1, 2]
+
+
 def test_full_and_ring_reuse():
     d = scratch("full")
     ob = _ob(d, capacity=8)
