@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -143,3 +144,29 @@ def test_outcomes_have_their_own_cues(scanner, gateway) -> None:
     gateway.next_scan()
     gateway.ack("hs-01", [1], "booked")
     assert s.expect("CUE") == "CUE booked"
+
+
+def test_a_pull_that_reads_nothing_is_felt_as_no_read_and_a_late_read_still_counts(
+    scanner, gateway
+) -> None:
+    s, pull = scanner(read_ms=1500)
+    _labels(s, "SW:MODE:receive", "SW:LOC:WH1-A-01")
+    pull("pull")
+    s.expect("FIRE")
+    assert s.expect("CUE") == "CUE no-read"  # a buzz, no tone: the item was not scanned
+    s.expect("NO-READ")
+    s.read("5901234123457")  # the engine read it after all: it counts
+    assert s.expect("TAKEN") == "TAKEN 1"
+    pull("pull")  # a pull during the window starts it again
+    time.sleep(1.0)
+    pull("pull")
+    time.sleep(1.0)  # past the first pull's window, within the second's
+    s.read("5901234123457")
+    assert s.expect("TAKEN") == "TAKEN 2"
+    pull("long")  # the long press fires the engine too: its window is not a scan's
+    assert s.expect("MENU") == "MENU mode: receive"
+    time.sleep(2.0)
+    pull("long")
+    assert s.expect("MENU") == "MENU "
+    assert [x for x in s.log if x == "NO-READ"] == ["NO-READ"]
+    assert [x for x in s.log if x == "FIRE"] == ["FIRE"] * 4

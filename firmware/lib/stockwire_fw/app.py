@@ -24,6 +24,9 @@ with the context of now (a new seq; its code kept in a fixed buffer of _REPEAT_M
 long press opens the mode menu, where each pull steps, a long press picks the mode shown (as
 its SW:MODE: label would) and `menu_s` (10) seconds without a gesture close it unchanged.
 While it is open, reads are refused ("menu open") and the engine is not fired.
+The read window: a pull that brings no read (good, refused or garbled) within `read_ms`
+(3000, the engine's single-read time) signals "no-read" (felt, not heard: the item was not
+scanned); a read that comes later still counts. A pull during the window starts it again.
 """
 
 import asyncio
@@ -85,12 +88,16 @@ class Scanner:
         self._menu_ms = cfg.get("menu_s", 10) * 1000
         self._last = bytearray(_REPEAT_MAX)  # the last item's code, for a double pull
         self._last_n = 0  # its length; 0: nothing to repeat, -1: too long to repeat
+        self._read_ms = cfg.get("read_ms", 3000)
+        self._fired_at = 0  # ticks_ms of the last pull that fired the engine
+        self._reading = False  # a read window is open and no read has come yet
 
     # ---- reads -----------------------------------------------------------------------------
 
     def handle_read(self, frame):
         """One frame from the engine -> label change, local error, or a durable scan."""
         hal = self.hal
+        self._reading = False  # the engine answered the pull, whatever it read
         if frame is None:
             hal.signal("error", "read too long")
             return None
@@ -147,6 +154,8 @@ class Scanner:
         shut = self._menu is None
         if shut and g == "pull":
             self.hal.fire()
+            self._fired_at = time.ticks_ms()
+            self._reading = True
         elif shut and g == "double":  # the last item again: a new read, the context as set now
             n = self._last_n
             if n > 0:
@@ -154,17 +163,27 @@ class Scanner:
             else:
                 self.hal.signal("error", "code too long to repeat" if n else "nothing to repeat")
         elif g == "long" or not (shut or g == "pull" or g == "double"):
+            self._reading = False  # the long press's own read window: not a scan
             _call("menu", "step", self, g)  # seldom: the menu's code is loaded only for it
 
     async def _gestures(self):
+        """The trigger's events; while the menu is open, or a read window (a pull waiting
+        for its read), the wait for the next one ends at the menu's or the window's end."""
         while True:
             try:
                 g = self.hal.gesture()
                 if self._menu is not None:
                     g = asyncio.wait_for_ms(g, self._menu_ms)
+                elif self._reading:
+                    left = self._read_ms - time.ticks_diff(time.ticks_ms(), self._fired_at)
+                    g = asyncio.wait_for_ms(g, left if left > 0 else 0)
                 self.on_gesture(await g)
             except asyncio.TimeoutError:
-                self.on_gesture(None)
+                if self._menu is not None:
+                    self.on_gesture(None)
+                elif self._reading:  # nothing read (or refused) since the pull
+                    self._reading = False
+                    self.hal.signal("no-read")
             except Exception as e:  # out of memory: report, go on
                 self._trouble(e)
                 await asyncio.sleep_ms(20)

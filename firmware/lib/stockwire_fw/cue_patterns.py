@@ -8,7 +8,8 @@ A pattern is (colour, tones, buzz):
   tones   (Hz, ms, Hz, ms, ...) on the buzzer, 0 Hz a pause
   buzz    (on, ms, on, ms, ...) on the vibration motor, 1 = running
 Every cue has its own rhythm (the tones' durations), so none needs the pitch to be told apart;
-refused is one long low tone with one long buzz, battery low three slow beeps and no buzz.
+refused is one long low tone with one long buzz, battery low three slow beeps and no buzz,
+no-read (a pull that read nothing) one short buzz and no tone.
 """
 
 CUES = {
@@ -23,4 +24,5 @@ CUES = {
     "online": (2, (800, 60, 0, 20, 1200, 60), ()),
     "menu": (1, (1500, 20), (1, 30)),
     "config": (0, (2000, 30, 0, 30, 2000, 30), ()),
+    "no-read": (0, (), (1, 60)),  # felt, not heard: the pull's read window ended empty
 }

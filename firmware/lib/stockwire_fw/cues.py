@@ -18,4 +18,4 @@ def cue(kind, args):
     if kind == "connected":
         return "online"
     # a kind that is its cue's name (a word of this line)
-    return kind if kind in " taken booked refused label config offline " else None
+    return kind if kind in " taken booked refused label config offline no-read " else None

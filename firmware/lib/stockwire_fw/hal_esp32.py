@@ -68,7 +68,7 @@ class Trigger:
 
     def __init__(self, pin: machine.Pin, gestures: Gestures) -> None:
         self._pin = pin
-        self._g = gestures
+        self.gestures = gestures  # its timings follow config/<dev> (remote.apply)
         self._t = array("i", bytes(4 * _RING))
         self._v = bytearray(_RING)
         self._w = self._r = 0  # edges written and read, mod 256 (a multiple of _RING)
@@ -83,7 +83,7 @@ class Trigger:
         self._flag.set()
 
     async def gesture(self) -> str:
-        g = self._g
+        g = self.gestures
         while True:
             if (self._w - self._r) & 255 > _RING:  # overrun: the oldest are overwritten
                 self._r = (self._w - _RING) & 255
@@ -167,6 +167,7 @@ class Esp32Hal:
     def __init__(self, engine, trigger, feedback, screen, battery, wlan, wifi) -> None:
         self.engine = engine
         self.trigger = trigger
+        self.gestures = trigger.gestures
         self.feedback = feedback
         self.screen = screen  # an ssd1306.SSD1306, or None
         self.battery = battery
@@ -250,6 +251,8 @@ class Esp32Hal:
             text = args[0] if kind == "menu" else ""  # the next scan clears a reason
         elif kind == "battery" and args[1]:
             text = "battery low"
+        elif kind == "no-read":
+            text = "no read"
         if self.screen and text is not None:
             try:
                 self.screen.text(text)

@@ -15,6 +15,7 @@ framing.py as the UART; and the worker's feedback as lines on stdout, flushed, o
   CONFIG <key>,<key>...          (a config/<dev> document changed these keys; t: the clock)
   MENU <text>                    (the menu's line; "MENU " alone: it closed)
   FIRE                           (the trigger started the engine's read)
+  NO-READ                        (nothing read within `read_ms` of the last FIRE)
 The trigger: config `trigger_feed` names a second FIFO; each line is one gesture, "pull" (a
 short pull: events pull, up), "long" (held: pull, long) or "double" (the second pull of a
 double pull: double, up; write a "pull" line before it for the first). gesture() returns these
@@ -49,6 +50,7 @@ _LINES = {
     "battery": "BATTERY %d %s",
     "config": "CONFIG %s",
     "menu": "MENU %s",
+    "no-read": "NO-READ",
 }
 
 

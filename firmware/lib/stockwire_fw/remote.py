@@ -3,7 +3,8 @@ takes from the gateway and their ranges.
 
 parse() refuses a whole document for one unknown key or a value of the wrong type or range
 (nothing of it is applied); `t` is the gateway's clock (ms since the Unix epoch). apply()
-puts a good one into the scanner's running config. Loaded only while a document is applied
+puts a good one into the scanner's running config, the trigger's timings included (the next
+gesture uses them). Loaded only while a document is applied
 (app._call), so none of this stays in the heap.
 """
 
@@ -58,6 +59,10 @@ def apply(sc, payload, retained):
     cfg.update(doc)
     sc.heartbeat_s = cfg.get("heartbeat_s", sc.heartbeat_s)
     sc.resend_s = cfg.get("resend_s", sc.resend_s)
+    g = getattr(hal, "gestures", None)  # the board's trigger timings (trigger.Gestures)
+    if g is not None:
+        g.long = cfg.get("long_ms", g.long)
+        g.double = cfg.get("double_ms", g.double)
     if t and not retained:
         hal.set_ms(t)
         keys.append("t")

@@ -52,6 +52,7 @@ def test_outcomes_map_to_cues():
     assert cue("connected", ()) == "online" and cue("offline", ("x",)) == "offline"
     assert cue("menu", ("mode: pick",)) == "menu" and cue("menu", ("",)) is None
     assert cue("config", (["heartbeat_s"],)) == "config"
+    assert cue("no-read", ()) == "no-read" and not CUES["no-read"][1]  # felt, not heard
     for kind in ("stored", "retry", "timeout"):
         assert cue(kind, (r, "")) is None
 

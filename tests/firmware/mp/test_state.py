@@ -4,7 +4,8 @@ figures (battery.py)."""
 from stockwire_fw.battery import low, mv
 from stockwire_fw.context import restore, save
 from stockwire_fw.labels import Labels
-from stockwire_fw.remote import parse
+from stockwire_fw.remote import apply, parse
+from stockwire_fw.trigger import Gestures
 
 from util import scratch
 
@@ -61,6 +62,38 @@ def test_config_documents():
         (b"{", "json"),
     ):
         assert parse(payload) == (None, key), payload
+
+
+class _Hal:
+    def __init__(self):
+        self.gestures = Gestures()
+        self.said = []
+
+    def signal(self, kind, *args):
+        self.said.append((kind,) + args)
+
+    def set_ms(self, ms):
+        pass
+
+
+class _Scanner:
+    def __init__(self):
+        self.hal = _Hal()
+        self.cfg = {}
+        self.heartbeat_s = self.resend_s = 60
+
+
+def test_a_config_document_retimes_the_trigger_at_once():
+    sc = _Scanner()
+    g = sc.hal.gestures
+    assert (g.long, g.double) == (800, 350)
+    apply(sc, b'{"long_ms": 1200, "double_ms": 200, "heartbeat_s": 5}', False)
+    assert (g.long, g.double, sc.heartbeat_s) == (1200, 200, 5)
+    g.edge(1000, True)
+    assert g.edge(2100, False) == "up"  # held 1.1 s: no longer a long press
+    assert g.edge(2350, True) == "pull"  # 250 ms after: no longer a double
+    apply(sc, b'{"long_ms": 5}', False)  # out of range: nothing of it applied
+    assert g.long == 1200 and sc.hal.said[-1] == ("error", "bad config: long_ms")
 
 
 def test_battery_calibration_and_hysteresis():
