@@ -19,7 +19,13 @@ def add_commands(commands: Any) -> None:
     sub = parser.add_subparsers(dest="gateway_command", required=True, metavar="ACTION")
     run = sub.add_parser("run", help="run the gateway in the foreground")
     run.add_argument("--config", required=True, help="gateway TOML file")
-    run.add_argument("--log-level", default="INFO")
+    run.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="default INFO",
+    )
     run.set_defaults(handler=_run)
     dead = sub.add_parser("dead-letters", help="list payloads refused at the gateway")
     dead.add_argument("--config", required=True, help="gateway TOML file")
@@ -40,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
     from gateway import app
 
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config = load_for_command(args.config)

@@ -12,6 +12,7 @@ that is not ours); with no username it is `stockwire-<gateway_id>`.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import tomllib
@@ -171,7 +172,7 @@ def _check_type(table: str, key: str, value: Any, default: Any, declared: str) -
     accepted, words = _KINDS.get(kind, ((object,), ""))
     wrong_bool = isinstance(value, bool) and kind is not bool
     if wrong_bool or not isinstance(value, accepted):
-        raise ConfigError(f"[{table}] {key} must be {words}, got {value!r}")
+        raise ConfigError(f"[{table}] {key} must be {words}, got {shown(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"[{table}] {key} must be a finite number, got {value!r}")
 
@@ -179,27 +180,46 @@ def _check_type(table: str, key: str, value: Any, default: Any, declared: str) -
 _TABLES = {"site", "gateway_id", "mqtt", "buffer", "ledger", "dock", "status", "scanners"}
 
 
+def scanner_value_error(key: str, value: Any) -> str | None:
+    """What is wrong with `value` for the config/<dev> key `key` ("must be ..."), or None.
+    `stockwire flash` checks a scanner's config.json with it too (stockwire/scanner_config.py)."""
+    if key == "battery_cal":
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            and 0.5 <= value[0] <= 1.5
+            and type(value[1]) is int
+            and -500 <= value[1] <= 500
+        )
+        words = "[gain 0.5..1.5, offset_mv -500..500]"
+    else:
+        lo, hi = SCANNER_KEYS[key]
+        ok = type(value) is int and lo <= value <= hi
+        words = f"a whole number {lo}..{hi}"
+    return None if ok else f"must be {words}, got {shown(value)}"
+
+
+def shown(value: Any) -> str:
+    """A config value as its file would spell it (true, "800", 1.5), for error messages."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _scanner_values(table: str, doc: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(doc) - set(SCANNER_KEYS) - {"battery_cal"})
     if unknown:
-        raise ConfigError(f"[{table}] has unknown keys: {', '.join(unknown)}")
+        known = ", ".join([*SCANNER_KEYS, "battery_cal"])
+        raise ConfigError(
+            f"[{table}] has unknown keys: {', '.join(unknown)} (a scanner takes {known}; "
+            f"one scanner's own values go in a [scanners.<device>] table)"
+        )
     for key, value in doc.items():
-        if key == "battery_cal":
-            ok = (
-                isinstance(value, list)
-                and len(value) == 2
-                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-                and 0.5 <= value[0] <= 1.5
-                and type(value[1]) is int
-                and -500 <= value[1] <= 500
-            )
-            words = "[gain 0.5..1.5, offset_mv -500..500]"
-        else:
-            lo, hi = SCANNER_KEYS[key]
-            ok = type(value) is int and lo <= value <= hi
-            words = f"a whole number {lo}..{hi}"
-        if not ok:
-            raise ConfigError(f"[{table}] {key} must be {words}, got {value!r}")
+        error = scanner_value_error(key, value)
+        if error:
+            raise ConfigError(f"[{table}] {key} {error}")
     return dict(doc)
 
 

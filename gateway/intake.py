@@ -2,12 +2,13 @@
 status message to the committer, and publishes the acks.
 
 Owns the broker connection (fixed client id, clean_session=False, QoS1 subscriptions, reconnect
-with backoff), `connected` (set only once the broker acknowledged the subscriptions: before
-the SUBACK a scan published to a fresh broker has no subscriber and is dropped) and
-backpressure: paho's network thread blocks in `Handoff.put` when the
-uncommitted queue is full, so it stops reading and the broker keeps the backlog. paho PUBACKs
-a message once the callback returns; the scan is safe anyway because the scanner keeps it in
-its outbox until our app-level `stored` ack, which goes out only after the commit.
+with backoff, a warning when the broker cannot be reached), `connected` (set only once the
+broker acknowledged the subscriptions: before the SUBACK a scan published to a fresh broker has
+no subscriber and is dropped) and backpressure: paho's network thread blocks in
+`Handoff.put` when the uncommitted queue is full, so it stops reading and the broker keeps the
+backlog. paho PUBACKs a message once the callback returns; the scan is safe anyway because
+the scanner keeps it in its outbox until our app-level `stored` ack, which goes out only after
+the commit.
 
 Scanner config: when a scanner comes online (a status with `online: true` after an offline
 one, a new `boot`, or the first one this gateway sees) the intake publishes config/<dev>,
@@ -47,6 +48,7 @@ class Intake:
         self._scanners_seen: dict[str, tuple[bool, object]] = {}  # dev: (online, boot)
         self.configs_sent = 0
         self._subscribe_mid: int | None = None
+        self.connect_failures = 0  # attempts that did not reach the broker since the last connect
         m = config.mqtt
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -66,6 +68,7 @@ class Intake:
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         self._client = client
 
@@ -105,10 +108,23 @@ class Intake:
             log.error("broker refused the connection: %s", reason)
             return
         self.connects += 1
+        self.connect_failures = 0
         log.info("connected to the broker (session present: %s)", flags.session_present)
         _, self._subscribe_mid = client.subscribe(
             [(topic(self._site, "scan", "+"), 1), (topic(self._site, "status", "+"), 1)]
         )
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        """No TCP (or TLS) connection to the broker: said once as a warning, then at every
+        tenth attempt, until a connect succeeds (paho retries with its backoff)."""
+        self.connect_failures += 1
+        n = self.connect_failures
+        if n == 1 or n % 10 == 0:
+            m = self._config.mqtt
+            log.warning(
+                "cannot reach the broker at %s:%d (%d attempts so far); retrying every %g s "
+                "at most", m.host, m.port, n, m.reconnect_max_s,
+            )  # fmt: skip
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reasons: list[mqtt.ReasonCode], properties: object) -> None:  # fmt: skip

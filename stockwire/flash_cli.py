@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.registry import REGISTRY_FILE, Registry, RegistryError, default_site_dir
-from stockwire import flash
+from stockwire import flash, scanner_config
 from stockwire.flash import FlashError
 
 
@@ -53,6 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def load_config(path: Path, device: str | None) -> dict[str, Any]:
     """The flashing config at `path`, checked to be a scanner config for `device`."""
     name = device or "NAME"
+    if path.is_dir():
+        raise FlashError(f"{path} is a directory: give the config file, e.g. {path}/{name}.json")
     if not path.is_file():
         raise FlashError(
             f"no flashing config for {name} at {path}: write it with `stockwire provision "
@@ -70,6 +72,10 @@ def load_config(path: Path, device: str | None) -> dict[str, Any]:
         raise FlashError(f"{path} is not a scanner's flashing config (no dev or site)")
     if device is not None and doc["dev"] != device:
         raise FlashError(f"{path} is the config of {doc['dev']}, not {device}")
+    wrong = scanner_config.problems(doc)
+    if wrong:
+        lines = "\n  ".join(wrong)
+        raise FlashError(f"{path} would not work on a scanner (nothing was flashed):\n  {lines}")
     return doc
 
 

@@ -34,6 +34,14 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     log = (lambda text: print(text, file=sys.stderr)) if args.json else print
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="stockwire-demo-"))
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        probe = workdir / ".stockwire-demo-probe"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        log(f"stockwire demo: cannot use {workdir} as the work directory: {exc.strerror}")
+        return 2
     if (workdir / "ledger.db").exists():
         log(f"stockwire demo: {workdir} already holds a played shift; give a new --workdir")
         return 2

@@ -77,7 +77,7 @@ def test_the_client_id_defaults_to_the_mqtt_username_then_to_the_gateway_id() ->
         ({"site": "s", "gateway_id": "gw-1", "ledgr": {"url": "x"}}, "unknown keys or tables: "
          "ledgr"),
         ({"site": "s", "gateway_id": "gw-1", "buffer": {"cap_mb": "x"}},
-         r"\[buffer\] cap_mb must be a number, got 'x'"),
+         r'\[buffer\] cap_mb must be a number, got "x"'),
         ({"site": "s", "gateway_id": "gw-1", "mqtt": {"port": 1883.5}},
          r"\[mqtt\] port must be a whole number, got 1883.5"),
         ({"site": "s", "gateway_id": "gw-1", "ledger": {"verify_tls": "no"}},
@@ -86,7 +86,7 @@ def test_the_client_id_defaults_to_the_mqtt_username_then_to_the_gateway_id() ->
         ({"site": "s", "gateway_id": "gw-1", "buffer": {"cap_mb": float("inf")}},
          r"\[buffer\] cap_mb must be a finite number, got inf"),
         ({"site": "s", "gateway_id": "gw-1", "dock": {"replay": "f", "buzzer_pin": "18"}},
-         r"\[dock\] buzzer_pin must be a whole number, got '18'"),
+         r'\[dock\] buzzer_pin must be a whole number, got "18"'),
     ],
 )  # fmt: skip
 def test_a_config_that_cannot_work_is_refused(doc: dict[str, object], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -14,6 +15,10 @@ from typing import Any
 
 import orjson
 
+from gateway.config import parse
+from gateway.handoff import Handoff
+from gateway.intake import Intake
+from stockwire.processes import free_port
 from stockwire.wire import topic
 from tests.gateway.conftest import SITE, config_doc, db_rows, eventually, toml
 
@@ -236,3 +241,24 @@ async def test_a_scan_published_retained_is_taken_once_not_again_at_each_restart
     assert len(db_rows(db, "SELECT id FROM dead_letters")) == 2
     assert db_rows(db, "SELECT seq, receptions FROM scans") == [(1, 2)]
     assert any("ignoring a retained scan on" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_broker_that_cannot_be_reached_is_said_in_the_log_and_not_at_every_retry(
+    caplog: Any,
+) -> None:
+    port = free_port()  # nothing listens there
+    doc = {"site": SITE, "gateway_id": "gw-1", "mqtt": {"host": "127.0.0.1", "port": port}}
+    doc["mqtt"] |= {"reconnect_min_s": 0.2, "reconnect_max_s": 1.0}
+    intake = Intake(parse(doc), Handoff(asyncio.get_running_loop(), 10))
+    with caplog.at_level(logging.WARNING, logger="gateway.intake"):
+        intake.start()
+        try:
+            deadline = time.monotonic() + 20
+            while intake.connect_failures < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        finally:
+            intake.stop()
+    assert intake.connect_failures >= 3 and not intake.connected.is_set()
+    said = [r.getMessage() for r in caplog.records if "cannot reach the broker" in r.getMessage()]
+    assert said[0].startswith(f"cannot reach the broker at 127.0.0.1:{port} (1 attempts so far)")
+    assert len(said) == 1 + intake.connect_failures // 10

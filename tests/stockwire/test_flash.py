@@ -227,6 +227,37 @@ def test_without_its_config_file_the_device_is_refused_with_how_to_make_one(
     assert board.files == {} and board.resets == 0
 
 
+def test_a_config_the_scanner_could_not_run_is_refused_with_every_wrong_key_named(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(Path("hs-07.json").read_text())
+    del doc["mqtt"]["host"]
+    doc["mqtt"]["port"] = "x"
+    doc |= {"read_ms": "abc", "long_ms": 5, "menu_s": True, "bogus": 1}
+    Path("bad.json").write_text(json.dumps(doc))
+    board = FakeBoard()
+    assert flash(site, board, "--device", "hs-07", "--config", "bad.json") == 1
+    err = capsys.readouterr().err
+    assert "bad.json would not work on a scanner (nothing was flashed)" in err
+    for line in (
+        "bogus: not a key the scanner reads",
+        "mqtt.host: missing",
+        'mqtt.port: must be a whole number 1..65535, got "x"',
+        'read_ms: must be a whole number 100..30000, got "abc"',
+        "long_ms: must be a whole number 100..10000, got 5",
+        "menu_s: must be a whole number 1..600, got true",
+    ):
+        assert f"\n  {line}" in err, line
+    assert password() not in err and PSK not in err
+    assert board.files == {} and board.resets == 0
+    doc = json.loads(Path("hs-07.json").read_text()) | {"wifi": "WH"}
+    Path("bad.json").write_text(json.dumps(doc))
+    assert flash(site, board, "--device", "hs-07", "--config", "bad.json") == 1
+    assert 'wifi: must be {"ssid": ..., "psk": ...}, got "WH"' in capsys.readouterr().err
+    assert flash(site, board, "--device", "hs-07", "--config", ".") == 1
+    assert ". is a directory: give the config file" in capsys.readouterr().err
+
+
 def test_the_password_and_psk_never_appear_in_what_a_flash_prints(
     site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
