@@ -32,7 +32,16 @@ def _load(path):
 
 
 def main():
-    cfg = _load(_arg("--config", "/config.json"))
+    path = _arg("--config", "/config.json")
+    try:  # a config it cannot use: one line and exit 2 (`stockwire flash` checks a board's)
+        cfg = _load(path)
+        for key in (
+            ("dev", "site", "mqtt") if sys.platform == "esp32" else ("dev", "site", "mqtt", "feed")
+        ):
+            cfg[key]  # a missing one: the KeyError names it
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print("CONFIG-ERROR %s: %r" % (path, e))
+        sys.exit(2)
     state = cfg.get("state_dir", "/state")
     try:
         os.mkdir(state)

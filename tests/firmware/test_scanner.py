@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 
+from stockwire import firmware
 from stockwire.wire import decode_scan
 
 from .conftest import doc
@@ -201,3 +203,37 @@ def test_heartbeat_status_is_retained(make_scanner, broker, gateway) -> None:
     finally:
         mon.loop_stop()
         mon.disconnect()
+
+
+def test_a_config_it_cannot_use_is_named_in_one_line_and_the_scanner_does_not_start(
+    firmware_tree, tmp_path
+) -> None:
+    cases = {
+        "no-mqtt.json": ('{"dev": "hs-01", "site": "site1", "feed": "f"}', "KeyError('mqtt',)"),
+        "no-feed.json": ('{"dev": "hs-01", "site": "s", "mqtt": {}}', "KeyError('feed',)"),
+        "junk.json": ("nope", "ValueError('syntax error in JSON',)"),
+    }
+    for name, (text, why) in cases.items():
+        (tmp_path / name).write_text(text)
+        proc = subprocess.run(
+            firmware.command(firmware_tree, tmp_path / name),
+            cwd=firmware_tree,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stdout == f"CONFIG-ERROR {tmp_path / name}: {why}\n"
+
+
+def test_a_feed_that_keeps_failing_is_reported_once_a_second_not_in_a_loop(
+    make_scanner, gateway
+) -> None:
+    s = make_scanner()
+    s.feed.unlink()
+    s.feed.mkdir()  # the engine's stand-in cannot be opened: every read fails
+    s.start()
+    s.expect("LOCAL-ERROR")
+    time.sleep(3)
+    s.stop()
+    assert 2 <= len([x for x in s.log if x.startswith("LOCAL-ERROR")]) <= 5

@@ -184,7 +184,9 @@ class Scanner:
                 elif self._reading:  # nothing read (or refused) since the pull
                     self._reading = False
                     self.hal.signal("no-read")
-            except Exception as e:  # out of memory: report, go on
+            except Exception as e:  # out of memory: report, go on without the window or
+                self._reading = False  # the menu that failed (never the same error in a loop)
+                self._menu = None
                 self._trouble(e)
                 await asyncio.sleep_ms(20)
 
@@ -202,8 +204,8 @@ class Scanner:
             try:
                 self.handle_read(await self.hal.read_frame())
             except Exception as e:  # out of memory, a broken feed: report, go on
-                self._trouble(e)
-                await asyncio.sleep_ms(20)
+                self._trouble(e)  # (a feed that keeps failing: once a second, not 50 times)
+                await asyncio.sleep_ms(20 if isinstance(e, MemoryError) else 1000)
 
     def _trouble(self, e):
         gc.collect()

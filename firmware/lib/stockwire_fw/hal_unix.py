@@ -3,7 +3,7 @@
 Owns: the feed (a FIFO standing in for the scan engine's UART: the feeder writes each
 barcode's raw bytes followed by CR; one frame = one trigger pull + read), run through the same
 framing.py as the UART; and the worker's feedback as lines on stdout, flushed, one per event:
-  READY <dev> boot=<n> seq=<last> outbox=<depth>
+  READY <dev> boot=<n> seq=<last> outbox=<depth>   (CONFIG-ERROR <path>: <why>: main.py)
   CUE <name>                     (first: the cue a board plays for the signal, cues.py;
                                   online/offline only when the status LED would change)
   LABEL mode=<m> loc=<l> ref=<r> qty=<q>
