@@ -1,6 +1,9 @@
 """The push dispatcher: a background asyncio task that sends, for each dirty (channel, sku),
-the newest stock level with a rising version, signed (§4), retrying with backoff. A dirty mark
-is cleared only if its generation is still the one that was pushed (nothing newer arrived)."""
+the newest stock level with a rising version through the channel's adapter (signed webhook,
+Shopify: server/channels/adapters/), retrying with backoff. A dirty mark is cleared only if its
+generation is still the one that was pushed (nothing newer arrived), so only the newest
+quantity per (channel, sku) is ever sent. A rate limit (429 Retry-After, Shopify's cost bucket)
+pauses the whole channel for the time the platform asks."""
 
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
-from server.channels import signing
+from server.channels.adapters import Outcome, Push, adapter
 from server.channels.outbox import level, parse_locations
 from server.db.engine import Database
 from server.db.schema import channel_dirty, channel_skus, channels, skus
@@ -51,6 +54,7 @@ class Dispatcher:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._retry: dict[tuple[int, int], _Retry] = {}
+        self._paused: dict[int, float] = {}  # channel id: monotonic time its rate limit ends
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -92,9 +96,9 @@ class Dispatcher:
             except Exception:  # the loop must survive a bad moment (DB restart, ...)
                 log.exception("channel dispatch failed")
             timeout = self._poll_s
-            if self._retry:
-                soonest = min(r.due for r in self._retry.values()) - time.monotonic()
-                timeout = max(0.0, min(timeout, soonest))
+            dues = [r.due for r in self._retry.values()] + list(self._paused.values())
+            if dues:
+                timeout = max(0.0, min(timeout, min(dues) - time.monotonic()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
@@ -104,35 +108,48 @@ class Dispatcher:
         rows = await self._db.read(_dirty_rows)
         pushed = 0
         clock = time.monotonic()
+        self._paused = {c: t for c, t in self._paused.items() if t > clock}
         for row in rows:
             retry = self._retry.get((row.channel_id, row.sku_id))
             if retry is not None and retry.due > clock:
                 continue
             if self._stopping:
                 break
+            if row.channel_id in self._paused:
+                continue  # rate limited: its rows wait, the other channels go on
             pushed += await self._push(row)
         return pushed
 
     async def _push(self, row: Any) -> int:
-        client = self.client
         key = (row.channel_id, row.sku_id)
         doc = await self._db.write_quietly(_prepare, row)
-        body = orjson.dumps(doc)
-        error = ""
+        push = Push(
+            row.name,
+            row.url,
+            row.secret,
+            orjson.loads(row.settings or "{}"),
+            row.sku,
+            doc,
+            row.remote_id,
+            None if row.remote_qty is None else int(row.remote_qty),
+        )
         try:
-            response = await client.post(
-                row.url, content=body, headers=signing.headers(row.secret, int(time.time()), body)
-            )
-            if not response.is_success:
-                error = f"HTTP {response.status_code}: {response.text[:200]}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        await self._db.write_quietly(_record, row, doc, error)
-        if error:
+            outcome = await adapter(row.kind).push(self.client, push)
+        except Exception as exc:  # an adapter's bug must not stop the other channels
+            log.exception("push %s/%s: the %s adapter failed", row.name, row.sku, row.kind)
+            outcome = Outcome(error=f"{type(exc).__name__}: {exc}")
+        await self._db.write_quietly(_record, row, doc, outcome)
+        if outcome.retry_after is not None:
+            self._paused[row.channel_id] = time.monotonic() + outcome.retry_after
+            log.info("channel %s rate limited: paused %.1f s", row.name, outcome.retry_after)
+            return 0
+        if outcome.error:
             failures = self._retry[key].failures + 1 if key in self._retry else 1
             delay = min(_BACKOFF_MAX_S, _BACKOFF_FIRST_S * 2 ** (failures - 1))
             self._retry[key] = _Retry(failures, time.monotonic() + delay)
-            log.warning("push %s/%s failed (%s); retry in %.1fs", row.name, row.sku, error, delay)
+            log.warning(
+                "push %s/%s failed (%s); retry in %.1fs", row.name, row.sku, outcome.error, delay
+            )
             return 0
         self._retry.pop(key, None)
         return 1
@@ -144,14 +161,25 @@ def _dirty_rows(conn: Connection) -> list[Any]:
             select(
                 channel_dirty,
                 channels.c.name,
+                channels.c.kind,
                 channels.c.url,
                 channels.c.secret,
+                channels.c.settings,
                 channels.c.safety_stock,
                 channels.c.locations,
                 skus.c.sku,
+                channel_skus.c.remote_id,
+                channel_skus.c.remote_qty,
             )
             .join(channels, channels.c.id == channel_dirty.c.channel_id)
             .join(skus, skus.c.id == channel_dirty.c.sku_id)
+            .outerjoin(
+                channel_skus,
+                and_(
+                    channel_skus.c.channel_id == channel_dirty.c.channel_id,
+                    channel_skus.c.sku_id == channel_dirty.c.sku_id,
+                ),
+            )
             .order_by(channel_dirty.c.changed_at)
         ).all()
     )
@@ -183,11 +211,21 @@ def _prepare(conn: Connection, row: Any) -> dict[str, Any]:
     }
 
 
-def _record(conn: Connection, row: Any, doc: dict[str, Any], error: str) -> None:
-    """The push's outcome: a failure counted, or the mark cleared (if still this generation)."""
+def _record(conn: Connection, row: Any, doc: dict[str, Any], outcome: Outcome) -> None:
+    """The push's outcome: what it learned of the platform kept; a failure counted, or the mark
+    cleared (if still this generation)."""
     chan = channels.update().where(channels.c.id == row.channel_id)
-    if error:
-        conn.execute(chan.values(failures=channels.c.failures + 1, last_error=error))
+    this_sku = channel_skus.update().where(
+        channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id
+    )
+    if outcome.remote_id is not None or outcome.remote_qty is not None:
+        conn.execute(
+            this_sku.values(
+                remote_id=outcome.remote_id or row.remote_id, remote_qty=outcome.remote_qty
+            )
+        )
+    if outcome.error:
+        conn.execute(chan.values(failures=channels.c.failures + 1, last_error=outcome.error))
         return
     conn.execute(
         channel_dirty.delete().where(
@@ -197,11 +235,8 @@ def _record(conn: Connection, row: Any, doc: dict[str, Any], error: str) -> None
         )
     )
     stamp = now()
-    conn.execute(
-        channel_skus.update()
-        .where(channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id)
-        .values(available=doc["available"], on_hand=doc["on_hand"], pushed_at=stamp)
-    )
+    pushed = {"available": doc["available"], "on_hand": doc["on_hand"], "pushed_at": stamp}
+    conn.execute(this_sku.values(**pushed))
     conn.execute(chan.values(last_push_at=stamp, pushes=channels.c.pushes + 1))
 
 

@@ -31,6 +31,8 @@ _CHANNEL = {
     "last_push_at": None,
     "pushes": 0,
     "pending": 3,
+    "lag_s": 0.42,
+    "settings": {},
     "failures": 0,
     "last_error": "",
     "last_pushed": {},
@@ -38,11 +40,12 @@ _CHANNEL = {
 
 
 class ChannelSpec(BaseModel):
-    kind: Literal["webhook"] = "webhook"
-    url: Url
-    secret: Secret
+    kind: Literal["webhook", "shopify"] = "webhook"
+    url: Url  # webhook: where pushes go; shopify: the shop, https://NAME.myshopify.com
+    secret: Secret  # webhook: the signing secret; shopify: the Admin API access token
     safety_stock: Quantity = 0
     locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
+    settings: dict[str, str] = Field(default_factory=dict, max_length=10)
 
 
 class ChannelBody(ChannelSpec):
@@ -59,12 +62,16 @@ class ChannelReplace(ChannelSpec):
 
 @router.post("/v1/channels", responses=example(_CHANNEL))
 async def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
-    """Register a sales channel: a webhook told each SKU's available stock, signed.
+    """Register a sales channel: a signed webhook, or a Shopify shop (kind `shopify`, url the
+    shop, secret its Admin API token, settings `location_id` and optional `api_version`),
+    told each SKU's available stock.
 
     Available = on hand − reserved − `safety_stock` over `locations` ("all" or a list of
     location codes). Every SKU is queued for a first push (`pending`). 409 `channel exists`
     when the name is taken (PUT replaces)."""
-    return await db.write(service.upsert, body.name, *_spec(body), replace=False)
+    return await db.write(
+        service.upsert, body.name, *_spec(body), replace=False, settings=body.settings
+    )
 
 
 @router.put(
@@ -77,7 +84,7 @@ async def put_channel(name: IdentifierPath, body: ChannelReplace, db: DbDep) -> 
     A `name` in the body must equal the path's (422 `name mismatch`)."""
     if body.name is not None and body.name != name:
         raise Refused("name mismatch", f"the body names {body.name!r}, the path {name!r}")
-    return await db.write(service.upsert, name, *_spec(body), replace=True)
+    return await db.write(service.upsert, name, *_spec(body), replace=True, settings=body.settings)
 
 
 def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:

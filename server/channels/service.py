@@ -1,8 +1,10 @@
-"""Channel registry: create/update a webhook channel (marking all its SKUs dirty for a first
-sync) and report per channel its last push, pending count, failures and last error."""
+"""Channel registry: create/update a channel (marking all its SKUs dirty for a first sync),
+check each kind's settings, and report per channel its last push, pending count, lag (the
+oldest change not yet pushed), failures and last error."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,8 +12,8 @@ from sqlalchemy import Connection, func, select
 
 from server.channels.outbox import ALL, mark, parse_locations
 from server.db.schema import channel_dirty, channel_skus, channels, skus
-from server.db.sql import iso
-from server.errors import Conflict
+from server.db.sql import iso, now
+from server.errors import Conflict, Refused
 from server.locations.service import real
 
 
@@ -24,10 +26,10 @@ def upsert(
     safety_stock: int,
     scope: str | list[str],
     replace: bool = True,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
-    if kind != "webhook":
-        raise Conflict("unsupported channel", f"kind {kind!r}: only 'webhook' for now")
+    settings = check_settings(kind, settings or {})
     if isinstance(scope, str) and scope != ALL:
         raise Conflict("bad locations", "locations is 'all' or a list of location codes")
     if isinstance(scope, list):
@@ -39,6 +41,7 @@ def upsert(
         "secret": secret,
         "safety_stock": safety_stock,
         "locations": orjson.dumps(scope).decode(),
+        "settings": orjson.dumps(settings).decode(),
     }
     existing = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
     if existing is None:
@@ -52,12 +55,42 @@ def upsert(
     return next(c for c in list_all(conn) if c["name"] == name)
 
 
+_GID_LOCATION = re.compile(r"gid://shopify/Location/[0-9]+")
+_API_VERSION = re.compile(r"20[0-9]{2}-(01|04|07|10)")
+
+
+def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """A kind's settings as stored, or 422 naming what is wrong. webhook: none; shopify:
+    `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10)."""
+    if kind == "webhook":
+        known: set[str] = set()
+    elif kind == "shopify":
+        known = {"location_id", "api_version"}
+        if not _GID_LOCATION.fullmatch(str(settings.get("location_id", ""))):
+            raise Refused(
+                "bad settings", "shopify needs location_id, e.g. gid://shopify/Location/123"
+            )
+        version = settings.get("api_version")
+        if version is not None and not _API_VERSION.fullmatch(str(version)):
+            raise Refused("bad settings", f"api_version {version!r}: a release, e.g. 2026-10")
+    else:
+        raise Refused("unsupported channel", f"kind {kind!r}: webhook or shopify")
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise Refused("bad settings", f"{kind} takes no {', '.join(unknown)}")
+    return settings
+
+
 def list_all(conn: Connection) -> list[dict[str, Any]]:
-    pending: dict[int, int] = dict(
-        conn.execute(
-            select(channel_dirty.c.channel_id, func.count()).group_by(channel_dirty.c.channel_id)
-        ).all()
-    )
+    pending: dict[int, tuple[int, Any]] = {
+        r[0]: (int(r[1]), r[2])
+        for r in conn.execute(
+            select(
+                channel_dirty.c.channel_id, func.count(), func.min(channel_dirty.c.changed_at)
+            ).group_by(channel_dirty.c.channel_id)
+        )
+    }
+    stamp = now()
     pushed: dict[int, dict[str, Any]] = {}
     for r in conn.execute(
         select(channel_skus, skus.c.sku).join(skus, skus.c.id == channel_skus.c.sku_id)
@@ -78,10 +111,21 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
             "locations": parse_locations(c.locations),
             "last_push_at": iso(c.last_push_at),
             "pushes": int(c.pushes),
-            "pending": int(pending.get(c.id, 0)),
+            "pending": pending.get(c.id, (0, None))[0],
+            "lag_s": _lag(stamp, pending.get(c.id, (0, None))[1]),
+            "settings": orjson.loads(c.settings or "{}"),
             "failures": int(c.failures),
             "last_error": c.last_error,
             "last_pushed": pushed.get(c.id, {}),
         }
         for c in conn.execute(select(channels).order_by(channels.c.name))
     ]
+
+
+def _lag(stamp: Any, oldest: Any) -> float:
+    """Seconds since the oldest change the channel has not been told of (0 when none)."""
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None and stamp.tzinfo is not None:
+        oldest = oldest.replace(tzinfo=stamp.tzinfo)
+    return round(max(0.0, (stamp - oldest).total_seconds()), 3)

@@ -226,6 +226,8 @@ channels = Table(
     Column("secret", Text, nullable=False),
     Column("safety_stock", BigInteger, nullable=False, default=0),
     Column("locations", Text, nullable=False, default='"all"'),  # JSON: "all" or [codes]
+    # JSON: the adapter's own settings (shopify: location_id, api_version); never a secret
+    Column("settings", Text, nullable=False, default="{}", server_default="{}"),
     Column("last_push_at", Ts, nullable=True),
     Column("pushes", BigInteger, nullable=False, default=0),
     Column("failures", BigInteger, nullable=False, default=0),
@@ -251,6 +253,10 @@ channel_skus = Table(
     Column("available", BigInteger, nullable=True),
     Column("on_hand", BigInteger, nullable=True),
     Column("pushed_at", Ts, nullable=True),
+    # what the platform calls the SKU (shopify: its InventoryItem gid) and the quantity it
+    # last held, as read or set by us: the compare-and-set's expected value
+    Column("remote_id", Text, nullable=True),
+    Column("remote_qty", BigInteger, nullable=True),
 )
 
 # API tokens an admin issued (the config file's admin and gateway tokens are not stored here).

@@ -105,6 +105,8 @@ class Receiver:
 
     secret: str
     fail_first: int = 0
+    throttle_first: int = 0  # answered 429 Retry-After: 1
+    throttled_at: list[float] = field(default_factory=list)
     pushes: list[Push] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     stale: int = 0
@@ -122,6 +124,10 @@ class Receiver:
             if self.fail_first > 0:
                 self.fail_first -= 1
                 return 500
+            if self.throttle_first > 0:
+                self.throttle_first -= 1
+                self.throttled_at.append(time.monotonic())
+                return 429
             ts = headers.get("X-Stockwire-Timestamp", "")
             sig = headers.get("X-Stockwire-Signature", "")
             if not verify(self.secret, ts, body, sig, time.time()):
@@ -147,6 +153,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver.handle(self.headers, body)
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

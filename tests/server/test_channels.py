@@ -105,6 +105,20 @@ def test_failed_pushes_are_retried_with_backoff_and_reported(api: Api) -> None:
         receiver.stop()
 
 
+def test_a_429_pauses_the_channel_for_its_retry_after_and_nothing_is_lost(api: Api) -> None:
+    receiver = Receiver(SECRET, throttle_first=1).start()
+    try:
+        api.seed()
+        channel(api, receiver)
+        assert wait_for(lambda: receiver.last() == {"CLN-200": 0, "PHC-01": 0, "GUM-12": 0})
+        [throttled] = receiver.throttled_at
+        assert min(p.at for p in receiver.pushes) - throttled >= 0.9  # waited Retry-After: 1
+        [state] = api.get("/v1/channels")["channels"]
+        assert state["last_error"] == "HTTP 429: rate limited for 1 s"
+    finally:
+        receiver.stop()
+
+
 def test_a_crash_between_commit_and_push_loses_nothing(db_url: str, receiver: Receiver) -> None:
     # the first app books but never pushes (its dispatcher is off, as if it died after commit)
     with TestClient(create_app(make_settings(db_url, dispatcher=False))) as client:

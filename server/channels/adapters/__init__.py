@@ -1,0 +1,62 @@
+"""Channel adapters: one per platform, each telling it one SKU's available quantity.
+
+Owns the interface the dispatcher (server/channels/dispatcher.py) pushes through: a `Push`
+(what to tell, and what the ledger remembers of the platform's side) in, an `Outcome` out.
+An adapter never raises for the platform's answers: a refusal is `error`, a rate limit is
+`retry_after` (the dispatcher pauses the whole channel that long), and what it learned of the
+platform (its id for the SKU, the quantity it now holds) comes back to be kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    channel: str
+    url: str  # webhook: where to POST; shopify: the shop's base URL
+    secret: str  # webhook: the signing secret; shopify: the Admin API access token
+    settings: dict[str, Any]
+    sku: str
+    doc: dict[str, Any]  # channel, sku, available, on_hand, location, version, changed_at
+    remote_id: str | None = None
+    remote_qty: int | None = None
+
+    @property
+    def available(self) -> int:
+        return int(self.doc["available"])
+
+    @property
+    def version(self) -> int:
+        return int(self.doc["version"])
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    error: str = ""  # "" when the platform took it
+    retry_after: float | None = None  # a rate limit: wait this long before the next call
+    remote_id: str | None = None
+    remote_qty: int | None = None
+
+
+class Adapter(Protocol):
+    async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome: ...
+
+
+def adapter(kind: str) -> Adapter:
+    from server.channels.adapters import shopify, webhook
+
+    adapters: dict[str, Adapter] = {"webhook": webhook.Webhook(), "shopify": shopify.Shopify()}
+    return adapters[kind]
+
+
+def retry_after(response: httpx.Response, default: float = 1.0) -> float:
+    """Seconds from a 429's Retry-After header (seconds; a date is taken as `default`)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", default)))
+    except ValueError:
+        return default

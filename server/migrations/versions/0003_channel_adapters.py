@@ -1,0 +1,33 @@
+"""channel adapters: settings, remote ids and quantities
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("channel_skus", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("remote_id", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("remote_qty", sa.BigInteger(), nullable=True))
+
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("settings", sa.Text(), server_default="{}", nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.drop_column("settings")
+
+    with op.batch_alter_table("channel_skus", schema=None) as batch_op:
+        batch_op.drop_column("remote_qty")
+        batch_op.drop_column("remote_id")
