@@ -40,9 +40,9 @@ _CHANNEL = {
 
 
 class ChannelSpec(BaseModel):
-    kind: Literal["webhook", "shopify"] = "webhook"
-    url: Url  # webhook: where pushes go; shopify: the shop, https://NAME.myshopify.com
-    secret: Secret  # webhook: the signing secret; shopify: the Admin API access token
+    kind: Literal["webhook", "shopify", "woocommerce"] = "webhook"
+    url: Url  # webhook: where pushes go; shopify, woocommerce: the shop
+    secret: Secret  # webhook: signing secret; shopify: Admin API token; woocommerce: ck_:cs_
     safety_stock: Quantity = 0
     locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
     settings: dict[str, str] = Field(default_factory=dict, max_length=10)
@@ -62,9 +62,10 @@ class ChannelReplace(ChannelSpec):
 
 @router.post("/v1/channels", responses=example(_CHANNEL))
 async def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
-    """Register a sales channel: a signed webhook, or a Shopify shop (kind `shopify`, url the
-    shop, secret its Admin API token, settings `location_id` and optional `api_version`),
-    told each SKU's available stock.
+    """Register a sales channel: a signed webhook, a Shopify shop (kind `shopify`, url the
+    shop, secret its Admin API token, settings `location_id` and optional `api_version`) or a
+    WooCommerce shop (kind `woocommerce`, url the site, secret its REST key `ck_...:cs_...`),
+    told each SKU's available stock (docs/channels.md).
 
     Available = on hand − reserved − `safety_stock` over `locations` ("all" or a list of
     location codes). Every SKU is queued for a first push (`pending`). 409 `channel exists`

@@ -30,6 +30,8 @@ def upsert(
 ) -> dict[str, Any]:
     """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
     settings = check_settings(kind, settings or {})
+    if kind == "woocommerce" and not re.fullmatch(r"ck_[0-9a-zA-Z]+:cs_[0-9a-zA-Z]+", secret):
+        raise Refused("bad secret", "woocommerce's secret is the REST API key: ck_...:cs_...")
     if isinstance(scope, str) and scope != ALL:
         raise Conflict("bad locations", "locations is 'all' or a list of location codes")
     if isinstance(scope, list):
@@ -60,9 +62,9 @@ _API_VERSION = re.compile(r"20[0-9]{2}-(01|04|07|10)")
 
 
 def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """A kind's settings as stored, or 422 naming what is wrong. webhook: none; shopify:
-    `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10)."""
-    if kind == "webhook":
+    """A kind's settings as stored, or 422 naming what is wrong. webhook, woocommerce: none;
+    shopify: `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10)."""
+    if kind in ("webhook", "woocommerce"):
         known: set[str] = set()
     elif kind == "shopify":
         known = {"location_id", "api_version"}
@@ -74,7 +76,7 @@ def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
         if version is not None and not _API_VERSION.fullmatch(str(version)):
             raise Refused("bad settings", f"api_version {version!r}: a release, e.g. 2026-10")
     else:
-        raise Refused("unsupported channel", f"kind {kind!r}: webhook or shopify")
+        raise Refused("unsupported channel", f"kind {kind!r}: webhook, shopify or woocommerce")
     unknown = sorted(set(settings) - known)
     if unknown:
         raise Refused("bad settings", f"{kind} takes no {', '.join(unknown)}")

@@ -41,16 +41,39 @@ class Outcome:
     retry_after: float | None = None  # a rate limit: wait this long before the next call
     remote_id: str | None = None
     remote_qty: int | None = None
+    forget_remote: bool = False  # the platform no longer knows remote_id: look it up again
 
 
 class Adapter(Protocol):
+    batch: int  # how many pushes one call of push_many takes (1: one at a time)
+
     async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome: ...
+
+    async def push_many(self, client: httpx.AsyncClient, pushes: list[Push]) -> list[Outcome]:
+        """One outcome per push, in order."""
+        ...
+
+
+class OneAtATime:
+    """An adapter whose platform takes one SKU a call: push_many is push, one after another."""
+
+    batch = 1
+
+    async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome:
+        raise NotImplementedError
+
+    async def push_many(self, client: httpx.AsyncClient, pushes: list[Push]) -> list[Outcome]:
+        return [await self.push(client, p) for p in pushes]
 
 
 def adapter(kind: str) -> Adapter:
-    from server.channels.adapters import shopify, webhook
+    from server.channels.adapters import shopify, webhook, woocommerce
 
-    adapters: dict[str, Adapter] = {"webhook": webhook.Webhook(), "shopify": shopify.Shopify()}
+    adapters: dict[str, Adapter] = {
+        "webhook": webhook.Webhook(),
+        "shopify": shopify.Shopify(),
+        "woocommerce": woocommerce.WooCommerce(),
+    }
     return adapters[kind]
 
 

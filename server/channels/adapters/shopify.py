@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from server.channels.adapters import Outcome, Push, retry_after
+from server.channels.adapters import OneAtATime, Outcome, Push, retry_after
 
 API_VERSION = "2026-10"
 _NAMESPACE = uuid.UUID("5b0c6f9e-2f8e-4d0e-9a53-7d0c3e1b2a41")  # Stockwire's idempotency keys
@@ -52,7 +52,7 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
-class Shopify:
+class Shopify(OneAtATime):
     async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome:
         item, known = push.remote_id, push.remote_qty
         try:

@@ -10,10 +10,10 @@ import httpx
 import orjson
 
 from server.channels import signing
-from server.channels.adapters import Outcome, Push, retry_after
+from server.channels.adapters import OneAtATime, Outcome, Push, retry_after
 
 
-class Webhook:
+class Webhook(OneAtATime):
     async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome:
         body = orjson.dumps(push.doc)
         headers = signing.headers(push.secret, int(time.time()), body)
