@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Connection, and_, select
 
 from server.channels.adapters import Outcome, Push, adapter
-from server.channels.outbox import level, parse_locations
+from server.channels.outbox import Share, level, parse_locations
 from server.db.engine import Database
 from server.db.schema import channel_dirty, channel_skus, channels, skus
 from server.db.sql import iso, now, upsert
@@ -175,10 +175,14 @@ def _dirty_rows(conn: Connection) -> list[Any]:
                 channels.c.secret,
                 channels.c.settings,
                 channels.c.safety_stock,
+                channels.c.allocation_pct,
                 channels.c.locations,
                 skus.c.sku,
                 channel_skus.c.remote_id,
                 channel_skus.c.remote_qty,
+                channel_skus.c.ov_safety_stock,
+                channel_skus.c.ov_allocation_pct,
+                channel_skus.c.ov_max_qty,
             )
             .join(channels, channels.c.id == channel_dirty.c.channel_id)
             .join(skus, skus.c.id == channel_dirty.c.sku_id)
@@ -196,7 +200,7 @@ def _dirty_rows(conn: Connection) -> list[Any]:
 
 def _prepare(conn: Connection, row: Any) -> dict[str, Any]:
     key = {"channel_id": row.channel_id, "sku_id": row.sku_id}
-    stock = level(conn, row.sku_id, parse_locations(row.locations), int(row.safety_stock))
+    stock = level(conn, row.sku_id, parse_locations(row.locations), share_of(row))
     upsert(
         conn,
         channel_skus,
@@ -218,6 +222,19 @@ def _prepare(conn: Connection, row: Any) -> dict[str, Any]:
         "version": int(version),
         "changed_at": iso(row.changed_at),
     }
+
+
+def share_of(row: Any) -> Share:
+    """The channel's share of the SKU: the SKU's override where set, else the channel's."""
+
+    def pick(override: Any, default: Any) -> int:
+        return int(default if override is None else override)
+
+    return Share(
+        pick(row.ov_safety_stock, row.safety_stock),
+        pick(row.ov_allocation_pct, row.allocation_pct),
+        None if row.ov_max_qty is None else int(row.ov_max_qty),
+    )
 
 
 def _record(conn: Connection, row: Any, doc: dict[str, Any], outcome: Outcome) -> None:

@@ -65,13 +65,27 @@ class Level:
     available: int
 
 
-def level(conn: Connection, sku_id: int, scope: str | list[str], safety_stock: int) -> Level:
-    """available = Σ on_hand − reserved over the channel's locations − the SKU's safety stock
-    (SKU-wide and at those locations) − the channel's safety stock, ≥ 0."""
+@dataclass(frozen=True, slots=True)
+class Share:
+    """How much of a SKU's available stock a channel is told: its safety stock and allocation
+    percentage (a SKU's override or the channel's), capped at max_qty when set."""
+
+    safety_stock: int = 0
+    allocation_pct: int = 100
+    max_qty: int | None = None
+
+
+def level(conn: Connection, sku_id: int, scope: str | list[str], share: Share) -> Level:
+    """available = ⌊(Σ on_hand − reserved over the channel's locations − the SKU's safety stock
+    (SKU-wide and at those locations) − the channel's safety stock) × allocation_pct / 100⌋,
+    at most max_qty, ≥ 0."""
     codes = None if scope == ALL else scope
     on_hand, reserved = totals(conn, [sku_id], codes).get(sku_id, (0, 0))
-    held = held_back(conn, sku_id, codes) + safety_stock
-    return Level(on_hand=on_hand, available=max(0, on_hand - reserved - held))
+    held = held_back(conn, sku_id, codes) + share.safety_stock
+    available = max(0, on_hand - reserved - held) * share.allocation_pct // 100
+    if share.max_qty is not None:
+        available = min(available, share.max_qty)
+    return Level(on_hand=on_hand, available=available)
 
 
 def dirty_rows(conn: Connection) -> list[Any]:

@@ -27,6 +27,7 @@ _CHANNEL = {
     "kind": "webhook",
     "url": "https://shop.example.com/hooks/stock",
     "safety_stock": 2,
+    "allocation_pct": 100,
     "locations": ["WH1-A-01"],
     "last_push_at": None,
     "pushes": 0,
@@ -44,6 +45,7 @@ class ChannelSpec(BaseModel):
     url: Url  # webhook: where pushes go; shopify, woocommerce: the shop
     secret: Secret  # webhook: signing secret; shopify: Admin API token; woocommerce: ck_:cs_
     safety_stock: Quantity = 0
+    allocation_pct: int = Field(100, ge=0, le=100)  # the share of available this channel sells
     locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
     settings: dict[str, str] = Field(default_factory=dict, max_length=10)
 
@@ -70,9 +72,7 @@ async def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
     Available = on hand − reserved − `safety_stock` over `locations` ("all" or a list of
     location codes). Every SKU is queued for a first push (`pending`). 409 `channel exists`
     when the name is taken (PUT replaces)."""
-    return await db.write(
-        service.upsert, body.name, *_spec(body), replace=False, settings=body.settings
-    )
+    return await db.write(service.upsert, body.name, *_spec(body), replace=False, **_extra(body))
 
 
 @router.put(
@@ -85,11 +85,54 @@ async def put_channel(name: IdentifierPath, body: ChannelReplace, db: DbDep) -> 
     A `name` in the body must equal the path's (422 `name mismatch`)."""
     if body.name is not None and body.name != name:
         raise Refused("name mismatch", f"the body names {body.name!r}, the path {name!r}")
-    return await db.write(service.upsert, name, *_spec(body), replace=True, settings=body.settings)
+    return await db.write(service.upsert, name, *_spec(body), replace=True, **_extra(body))
 
 
 def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:
     return body.kind, body.url, body.secret, body.safety_stock, body.locations
+
+
+def _extra(body: ChannelSpec) -> dict[str, Any]:
+    return {"settings": body.settings, "allocation_pct": body.allocation_pct}
+
+
+class SkuOverride(BaseModel):
+    """A SKU's own settings on one channel; a field left out or null uses the channel's."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"safety_stock": 5, "max_qty": 20}]}
+    )
+    safety_stock: Quantity | None = None
+    allocation_pct: int | None = Field(None, ge=0, le=100)
+    max_qty: Quantity | None = None
+
+
+_OVERRIDE = {"sku": "PHC-01", "safety_stock": 5, "allocation_pct": None, "max_qty": 20}
+
+
+@router.put("/v1/channels/{name}/skus/{sku}", responses=example(_OVERRIDE))
+async def put_sku_override(
+    name: IdentifierPath, sku: IdentifierPath, body: SkuOverride, db: DbDep
+) -> dict[str, Any]:
+    """Give one SKU its own safety stock, allocation percentage or maximum on this channel
+    (e.g. hold 5 phone cases back from the marketplace, list at most 20); the SKU is pushed
+    again at once. Null or left out: the channel's own setting (no maximum)."""
+    return await db.write(service.set_override, name, sku, body.model_dump())
+
+
+@router.delete("/v1/channels/{name}/skus/{sku}", responses=example(_OVERRIDE | {
+    "safety_stock": None, "max_qty": None}))  # fmt: skip
+async def delete_sku_override(
+    name: IdentifierPath, sku: IdentifierPath, db: DbDep
+) -> dict[str, Any]:
+    """Remove the SKU's override: the channel's own settings apply again."""
+    return await db.write(service.set_override, name, sku, {})
+
+
+@router.get("/v1/channels/{name}/skus", responses=example({"overrides": [_OVERRIDE]}))
+async def get_sku_overrides(name: IdentifierPath, db: DbDep) -> dict[str, Any]:
+    """The channel's per-SKU overrides."""
+    return {"overrides": await db.read(service.overrides, name)}
 
 
 @router.get("/v1/channels", responses=example({"channels": [_CHANNEL]}))

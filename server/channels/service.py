@@ -10,10 +10,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
+from server.catalog.service import sku_id as find_sku
 from server.channels.outbox import ALL, mark, parse_locations
 from server.db.schema import channel_dirty, channel_skus, channels, skus
-from server.db.sql import iso, now
-from server.errors import Conflict, Refused
+from server.db.sql import insert_ignore, iso, now
+from server.errors import Conflict, NotFound, Refused
 from server.locations.service import real
 
 
@@ -27,6 +28,7 @@ def upsert(
     scope: str | list[str],
     replace: bool = True,
     settings: dict[str, Any] | None = None,
+    allocation_pct: int = 100,
 ) -> dict[str, Any]:
     """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
     settings = check_settings(kind, settings or {})
@@ -44,6 +46,7 @@ def upsert(
         "safety_stock": safety_stock,
         "locations": orjson.dumps(scope).decode(),
         "settings": orjson.dumps(settings).decode(),
+        "allocation_pct": allocation_pct,
     }
     existing = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
     if existing is None:
@@ -110,6 +113,7 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
             "kind": c.kind,
             "url": c.url,
             "safety_stock": int(c.safety_stock),
+            "allocation_pct": int(c.allocation_pct),
             "locations": parse_locations(c.locations),
             "last_push_at": iso(c.last_push_at),
             "pushes": int(c.pushes),
@@ -131,3 +135,46 @@ def _lag(stamp: Any, oldest: Any) -> float:
     if oldest.tzinfo is None and stamp.tzinfo is not None:
         oldest = oldest.replace(tzinfo=stamp.tzinfo)
     return round(max(0.0, (stamp - oldest).total_seconds()), 3)
+
+
+_OVERRIDES = ("safety_stock", "allocation_pct", "max_qty")
+
+
+def channel_id(conn: Connection, name: str) -> int:
+    found = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
+    if found is None:
+        raise NotFound("unknown channel", name)
+    return int(found)
+
+
+def set_override(conn: Connection, name: str, sku: str, values: dict[str, int | None]) -> dict:
+    """Set (or with None, clear) this SKU's own safety_stock / allocation_pct / max_qty on the
+    channel; the SKU is pushed again with them."""
+    cid, sid = channel_id(conn, name), find_sku(conn, sku)
+    key = {"channel_id": cid, "sku_id": sid}
+    insert_ignore(conn, channel_skus, {**key, "version": 0}, list(key))
+    conn.execute(
+        channel_skus.update()
+        .where(channel_skus.c.channel_id == cid, channel_skus.c.sku_id == sid)
+        .values({f"ov_{k}": values.get(k) for k in _OVERRIDES})
+    )
+    mark(conn, cid, [sid])
+    found = [o for o in overrides(conn, name) if o["sku"] == sku]
+    return found[0] if found else {"sku": sku} | dict.fromkeys(_OVERRIDES)
+
+
+def overrides(conn: Connection, name: str) -> list[dict[str, Any]]:
+    """The channel's per-SKU overrides (SKUs without one are left out)."""
+    cid = channel_id(conn, name)
+    rows = conn.execute(
+        select(channel_skus, skus.c.sku)
+        .join(skus, skus.c.id == channel_skus.c.sku_id)
+        .where(channel_skus.c.channel_id == cid)
+        .order_by(skus.c.sku)
+    )
+    out = []
+    for r in rows:
+        ov = {k: getattr(r, f"ov_{k}") for k in _OVERRIDES}
+        if any(v is not None for v in ov.values()):
+            out.append({"sku": r.sku} | {k: None if v is None else int(v) for k, v in ov.items()})
+    return out

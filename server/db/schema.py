@@ -225,6 +225,8 @@ channels = Table(
     Column("url", Text, nullable=False),
     Column("secret", Text, nullable=False),
     Column("safety_stock", BigInteger, nullable=False, default=0),
+    # the share of the available stock this channel is told (a floor), percent
+    Column("allocation_pct", BigInteger, nullable=False, default=100, server_default="100"),
     Column("locations", Text, nullable=False, default='"all"'),  # JSON: "all" or [codes]
     # JSON: the adapter's own settings (shopify: location_id, api_version); never a secret
     Column("settings", Text, nullable=False, default="{}", server_default="{}"),
@@ -257,6 +259,10 @@ channel_skus = Table(
     # last held, as read or set by us: the compare-and-set's expected value
     Column("remote_id", Text, nullable=True),
     Column("remote_qty", BigInteger, nullable=True),
+    # an admin's override for this SKU on this channel (null: the channel's own setting)
+    Column("ov_safety_stock", BigInteger, nullable=True),
+    Column("ov_allocation_pct", BigInteger, nullable=True),
+    Column("ov_max_qty", BigInteger, nullable=True),  # never tell the channel more than this
 )
 
 # API tokens an admin issued (the config file's admin and gateway tokens are not stored here).

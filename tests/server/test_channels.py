@@ -13,7 +13,7 @@ from server.app import create_app
 from server.channels.dispatcher import Dispatcher
 from server.ingest.service import process_batch
 from tests.server.conftest import make_settings
-from tests.server.support import Api, Receiver, scan, wait_for
+from tests.server.support import ADMIN, Api, Receiver, scan, wait_for
 
 SECRET = "channel-secret-0123456789"
 EAN = "5901234123457"
@@ -161,3 +161,25 @@ def test_a_change_during_a_push_keeps_the_mark_dirty(api: Api, receiver: Receive
     assert receiver.last()["PHC-01"] == 5
     assert api.get("/v1/channels")["channels"][0]["pending"] == 0
     portal.call(slow.stop)
+
+
+def test_an_allocation_share_and_a_skus_override_shape_what_one_channel_sees(
+    api: Api, receiver: Receiver
+) -> None:
+    api.seed()
+    channel(api, receiver, allocation_pct=50, safety_stock=1)
+    api.scan("dock", EAN, "receive", "WH1-A-01", qty=11)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 5)  # ⌊(11 − 1) × 50 %⌋
+    put = api.client.put
+    body = {"safety_stock": 0, "allocation_pct": 100, "max_qty": 8}
+    response = put("/v1/channels/webshop/skus/PHC-01", json=body, headers=ADMIN)
+    assert response.json() == {"sku": "PHC-01"} | body
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 8)  # all 11, capped at 8
+    assert api.get("/v1/channels/webshop/skus") == {"overrides": [{"sku": "PHC-01"} | body]}
+    api.client.delete("/v1/channels/webshop/skus/PHC-01", headers=ADMIN)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 5)  # the channel's share again
+    assert api.get("/v1/channels/webshop/skus") == {"overrides": []}
+    bad = put("/v1/channels/webshop/skus/PHC-01", json={"allocation_pct": 150}, headers=ADMIN)
+    assert bad.status_code == 422
+    unknown = put("/v1/channels/nope/skus/PHC-01", json={"max_qty": 1}, headers=ADMIN)
+    assert unknown.status_code == 404 and "unknown channel" in unknown.text
