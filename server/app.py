@@ -17,6 +17,7 @@ from server.barcodes.routes import router as barcodes_router
 from server.body_limit import BodyLimit
 from server.catalog.routes import router as catalog_router
 from server.channels.dispatcher import Dispatcher
+from server.channels.order_routes import router as channel_orders_router
 from server.channels.outbox import mark_touched
 from server.channels.routes import router as channels_router
 from server.counts.legacy import adopt as adopt_legacy_counts
@@ -145,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
         suppliers_router,
         reorder_router,
         channels_router,
+        channel_orders_router,
         reports_router,
         barcodes_router,
         access_router,

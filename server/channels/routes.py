@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.channels import service
+from server.channels import orders, service
 from server.deps import AdminOnly, DbDep
 from server.errors import Refused
 from server.openapi import example
@@ -36,6 +36,8 @@ _CHANNEL = {
     "settings": {},
     "failures": 0,
     "last_error": "",
+    "orders_in": True,
+    "oversells": 0,
     "last_pushed": {},
 }
 
@@ -48,6 +50,9 @@ class ChannelSpec(BaseModel):
     allocation_pct: int = Field(100, ge=0, le=100)  # the share of available this channel sells
     locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
     settings: dict[str, str] = Field(default_factory=dict, max_length=10)
+    # the secret the channel signs its order webhooks with (shopify: the app's client secret;
+    # woocommerce: the webhook's secret; webhook: defaults to `secret`); never shown
+    order_secret: Secret | None = None
 
 
 class ChannelBody(ChannelSpec):
@@ -93,7 +98,11 @@ def _spec(body: ChannelSpec) -> tuple[str, str, str, int, str | list[str]]:
 
 
 def _extra(body: ChannelSpec) -> dict[str, Any]:
-    return {"settings": body.settings, "allocation_pct": body.allocation_pct}
+    return {
+        "settings": body.settings,
+        "allocation_pct": body.allocation_pct,
+        "order_secret": body.order_secret or "",
+    }
 
 
 class SkuOverride(BaseModel):
@@ -127,6 +136,22 @@ async def delete_sku_override(
 ) -> dict[str, Any]:
     """Remove the SKU's override: the channel's own settings apply again."""
     return await db.write(service.set_override, name, sku, {})
+
+
+_OVERSOLD = {
+    "order": "shopify-eu:8209",
+    "sku": "PHC-01",
+    "qty": 3,
+    "short": 1,
+    "at": "2026-12-04T10:15:02.120Z",
+}
+
+
+@router.get("/v1/channels/{name}/oversells", responses=example({"oversells": [_OVERSOLD]}))
+async def get_oversells(name: IdentifierPath, db: DbDep, limit: int = 100) -> dict[str, Any]:
+    """The channel's oversold order lines, newest first: the order, SKU, quantity ordered and
+    how many of those were not available when the order came in."""
+    return {"oversells": await db.read(orders.list_oversells, name, min(max(limit, 1), 1000))}
 
 
 @router.get("/v1/channels/{name}/skus", responses=example({"overrides": [_OVERRIDE]}))

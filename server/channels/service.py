@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from server.catalog.service import sku_id as find_sku
 from server.channels.outbox import ALL, mark, parse_locations
-from server.db.schema import channel_dirty, channel_skus, channels, skus
+from server.db.schema import channel_dirty, channel_skus, channels, oversells, skus
 from server.db.sql import insert_ignore, iso, now
 from server.errors import Conflict, NotFound, Refused
 from server.locations.service import real
@@ -29,6 +29,7 @@ def upsert(
     replace: bool = True,
     settings: dict[str, Any] | None = None,
     allocation_pct: int = 100,
+    order_secret: str = "",
 ) -> dict[str, Any]:
     """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
     settings = check_settings(kind, settings or {})
@@ -47,6 +48,7 @@ def upsert(
         "locations": orjson.dumps(scope).decode(),
         "settings": orjson.dumps(settings).decode(),
         "allocation_pct": allocation_pct,
+        "order_secret": order_secret,
     }
     existing = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
     if existing is None:
@@ -96,6 +98,7 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
         )
     }
     stamp = now()
+    oversold = oversell_counts(conn)
     pushed: dict[int, dict[str, Any]] = {}
     for r in conn.execute(
         select(channel_skus, skus.c.sku).join(skus, skus.c.id == channel_skus.c.sku_id)
@@ -122,6 +125,8 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
             "settings": orjson.loads(c.settings or "{}"),
             "failures": int(c.failures),
             "last_error": c.last_error,
+            "orders_in": bool(c.order_secret) or c.kind == "webhook",
+            "oversells": oversold.get(c.id, 0),
             "last_pushed": pushed.get(c.id, {}),
         }
         for c in conn.execute(select(channels).order_by(channels.c.name))
@@ -178,3 +183,9 @@ def overrides(conn: Connection, name: str) -> list[dict[str, Any]]:
         if any(v is not None for v in ov.values()):
             out.append({"sku": r.sku} | {k: None if v is None else int(v) for k, v in ov.items()})
     return out
+
+
+def oversell_counts(conn: Connection) -> dict[int, int]:
+    """Oversold order lines per channel id."""
+    query = select(oversells.c.channel_id, func.count()).group_by(oversells.c.channel_id)
+    return {int(c): int(n) for c, n in conn.execute(query)}

@@ -230,10 +230,35 @@ channels = Table(
     Column("locations", Text, nullable=False, default='"all"'),  # JSON: "all" or [codes]
     # JSON: the adapter's own settings (shopify: location_id, api_version); never a secret
     Column("settings", Text, nullable=False, default="{}", server_default="{}"),
+    # the secret the channel signs its order webhooks with ("": the channel's `secret`)
+    Column("order_secret", Text, nullable=False, default="", server_default=""),
     Column("last_push_at", Ts, nullable=True),
     Column("pushes", BigInteger, nullable=False, default=0),
     Column("failures", BigInteger, nullable=False, default=0),
     Column("last_error", Text, nullable=False, default=""),
+)
+
+# Order webhooks already taken (a platform delivers at least once): one row per delivery.
+channel_events = Table(
+    "channel_events",
+    metadata,
+    Column("channel_id", Id, ForeignKey("channels.id"), primary_key=True),
+    Column("event_key", String(200), primary_key=True),
+    Column("received_at", Ts, nullable=False),
+)
+
+# A channel order for more than was available: the units it could not hold (flagged at once).
+oversells = Table(
+    "oversells",
+    metadata,
+    _id(),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("order_ref", String(64), nullable=False),
+    Column("sku_id", Id, ForeignKey("skus.id"), nullable=False),
+    Column("qty", BigInteger, nullable=False),  # ordered
+    Column("short", BigInteger, nullable=False),  # of those, not available
+    Column("at", Ts, nullable=False),
+    Index("ix_oversells_channel", "channel_id", "at"),
 )
 
 # The transactional outbox: a booking bumps `gen` for every (channel, sku) it changes.

@@ -113,9 +113,13 @@ def place(
     return parts, available
 
 
-def create(conn: Connection, order: str, channel: str, lines: Sequence[LineIn]) -> dict[str, Any]:
+def create(
+    conn: Connection, order: str, channel: str, lines: Sequence[LineIn], partial: bool = False
+) -> dict[str, Any]:
     """Reserve every line of the order or none. A line already reserved for this order (same
-    SKU) is returned as it is, never reserved twice; asking a different quantity is a 409."""
+    SKU) is returned as it is, never reserved twice; asking a different quantity is a 409.
+    With `partial` (an order a channel has already sold) a line holds what is available and
+    the rest is listed under `short` ({sku, qty, short}) instead of refusing the order."""
     skus_seen: set[str] = set()
     for line in lines:
         if line.sku in skus_seen:
@@ -125,6 +129,7 @@ def create(conn: Connection, order: str, channel: str, lines: Sequence[LineIn]) 
     scope = channel_scope(conn, channel)
     stamp = now()
     created = False
+    short: list[dict[str, Any]] = []
     for sid, line in resolved:
         values = {
             "order_ref": order,
@@ -154,7 +159,10 @@ def create(conn: Connection, order: str, channel: str, lines: Sequence[LineIn]) 
         created = True
         only = stock_bin(conn, line.loc) if line.loc else None
         parts, available = place(conn, sid, line.qty, scope, only)
-        if sum(q for _, q in parts) < line.qty:
+        held = sum(q for _, q in parts)
+        if held < line.qty and partial:
+            short.append({"sku": line.sku, "qty": line.qty, "short": line.qty - held})
+        elif held < line.qty:
             where = f" at {only.code}" if only else ""
             raise Refused(
                 "insufficient available",
@@ -162,7 +170,7 @@ def create(conn: Connection, order: str, channel: str, lines: Sequence[LineIn]) 
             )
         for loc_id, qty in parts:
             add_hold(conn, row.id, sid, loc_id, reserved=qty)
-    return get(conn, order) | {"replayed": not created}
+    return get(conn, order) | {"replayed": not created} | ({"short": short} if partial else {})
 
 
 def _release(conn: Connection, reservation_id: int, sku_id: int) -> None:
