@@ -20,8 +20,9 @@ from sqlalchemy import Connection, and_, select
 
 from server.channels.adapters import Outcome, Push, adapter
 from server.channels.outbox import Share, level, parse_locations
+from server.channels.service import save_tokens
 from server.db.engine import Database
-from server.db.schema import channel_dirty, channel_skus, channels, skus
+from server.db.schema import channel_dirty, channel_skus, channel_tokens, channels, skus
 from server.db.sql import iso, now, upsert
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ class Dispatcher:
         self._stopping = False
         self._retry: dict[tuple[int, int], _Retry] = {}
         self._paused: dict[int, float] = {}  # channel id: monotonic time its rate limit ends
+        # the newest OAuth tokens per channel id: a row read before a push refreshed them must
+        # not push with the spent refresh token (the database has them too, for the next run)
+        self._tokens: dict[int, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -127,7 +131,8 @@ class Dispatcher:
         """One call of the channel's adapter for `rows` (one, or a batch), then each outcome."""
         first = rows[0]
         docs = [await self._db.write_quietly(_prepare, row) for row in rows]
-        pushes = [_push_of(row, doc) for row, doc in zip(rows, docs, strict=True)]
+        fresh = self._tokens.get(first.channel_id)
+        pushes = [_push_of(row, doc, fresh) for row, doc in zip(rows, docs, strict=True)]
         a = adapter(first.kind)
         try:
             outcomes = await a.push_many(self.client, pushes)
@@ -137,6 +142,8 @@ class Dispatcher:
         done = 0
         for row, doc, outcome in zip(rows, docs, outcomes, strict=True):
             await self._db.write_quietly(_record, row, doc, outcome)
+            if outcome.tokens and outcome.tokens.get("expires_at"):
+                self._tokens[row.channel_id] = outcome.tokens
             done += self._outcome(row, outcome)
         return done
 
@@ -158,10 +165,18 @@ class Dispatcher:
         return 1
 
 
-def _push_of(row: Any, doc: dict[str, Any]) -> Push:
+def _push_of(row: Any, doc: dict[str, Any], fresh: dict[str, Any] | None = None) -> Push:
     remote_qty = None if row.remote_qty is None else int(row.remote_qty)
     settings = orjson.loads(row.settings or "{}")
-    return Push(row.name, row.url, row.secret, settings, row.sku, doc, row.remote_id, remote_qty)
+    tokens = None
+    if fresh is not None and (row.expires_at is None or fresh["expires_at"] >= row.expires_at):
+        tokens = dict(fresh)
+    elif row.refresh_token is not None:
+        tokens = {"access_token": row.access_token, "refresh_token": row.refresh_token,
+                  "expires_at": int(row.expires_at)}  # fmt: skip
+    return Push(
+        row.name, row.url, row.secret, settings, row.sku, doc, row.remote_id, remote_qty, tokens
+    )
 
 
 def _dirty_rows(conn: Connection) -> list[Any]:
@@ -183,9 +198,13 @@ def _dirty_rows(conn: Connection) -> list[Any]:
                 channel_skus.c.ov_safety_stock,
                 channel_skus.c.ov_allocation_pct,
                 channel_skus.c.ov_max_qty,
+                channel_tokens.c.access_token,
+                channel_tokens.c.refresh_token,
+                channel_tokens.c.expires_at,
             )
             .join(channels, channels.c.id == channel_dirty.c.channel_id)
             .join(skus, skus.c.id == channel_dirty.c.sku_id)
+            .outerjoin(channel_tokens, channel_tokens.c.channel_id == channel_dirty.c.channel_id)
             .outerjoin(
                 channel_skus,
                 and_(
@@ -244,6 +263,8 @@ def _record(conn: Connection, row: Any, doc: dict[str, Any], outcome: Outcome) -
     this_sku = channel_skus.update().where(
         channel_skus.c.channel_id == row.channel_id, channel_skus.c.sku_id == row.sku_id
     )
+    if outcome.tokens and outcome.tokens.get("access_token") != row.access_token:
+        save_tokens(conn, row.channel_id, outcome.tokens)
     if outcome.forget_remote:
         conn.execute(this_sku.values(remote_id=None, remote_qty=None))
     elif outcome.remote_id is not None or outcome.remote_qty is not None:

@@ -43,9 +43,10 @@ _CHANNEL = {
 
 
 class ChannelSpec(BaseModel):
-    kind: Literal["webhook", "shopify", "woocommerce"] = "webhook"
+    kind: Literal["webhook", "shopify", "woocommerce", "shopee"] = "webhook"
     url: Url  # webhook: where pushes go; shopify, woocommerce: the shop
-    secret: Secret  # webhook: signing secret; shopify: Admin API token; woocommerce: ck_:cs_
+    # webhook: signing secret; shopify: Admin API token; woocommerce: ck_:cs_; shopee: partner key
+    secret: Secret
     safety_stock: Quantity = 0
     allocation_pct: int = Field(100, ge=0, le=100)  # the share of available this channel sells
     locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
@@ -136,6 +137,38 @@ async def delete_sku_override(
 ) -> dict[str, Any]:
     """Remove the SKU's override: the channel's own settings apply again."""
     return await db.write(service.set_override, name, sku, {})
+
+
+class Tokens(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d",
+                    "refresh_token": "4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c",
+                    "expires_in": 14400,
+                }
+            ]
+        },
+    )
+    access_token: Secret
+    refresh_token: Secret
+    expires_in: int = Field(14400, ge=60, le=30 * 86400)
+
+
+@router.put(
+    "/v1/channels/{name}/tokens",
+    responses=example({"channel": "shopee-sg", "expires_at": "2026-12-04T14:15:02Z"}),
+)
+async def put_tokens(name: IdentifierPath, body: Tokens, db: DbDep) -> dict[str, Any]:
+    """Give a marketplace channel (shopee) the tokens its shop's authorization returned.
+
+    Stockwire refreshes the access token from then on and keeps each new refresh token; they
+    are never shown. Every SKU is pushed again."""
+    return await db.write(
+        service.set_tokens, name, body.access_token, body.refresh_token, body.expires_in
+    )
 
 
 _OVERSOLD = {

@@ -5,6 +5,7 @@ oldest change not yet pushed), failures and last error."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -12,7 +13,15 @@ from sqlalchemy import Connection, func, select
 
 from server.catalog.service import sku_id as find_sku
 from server.channels.outbox import ALL, mark, parse_locations
-from server.db.schema import channel_dirty, channel_skus, channels, oversells, skus
+from server.db import sql
+from server.db.schema import (
+    channel_dirty,
+    channel_skus,
+    channel_tokens,
+    channels,
+    oversells,
+    skus,
+)
 from server.db.sql import insert_ignore, iso, now
 from server.errors import Conflict, NotFound, Refused
 from server.locations.service import real
@@ -68,9 +77,15 @@ _API_VERSION = re.compile(r"20[0-9]{2}-(01|04|07|10)")
 
 def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     """A kind's settings as stored, or 422 naming what is wrong. webhook, woocommerce: none;
-    shopify: `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10)."""
+    shopify: `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10);
+    shopee: `partner_id`, `shop_id` and optionally `location_id`."""
     if kind in ("webhook", "woocommerce"):
         known: set[str] = set()
+    elif kind == "shopee":
+        known = {"partner_id", "shop_id", "location_id"}
+        for key in ("partner_id", "shop_id"):
+            if not str(settings.get(key, "")).isdigit():
+                raise Refused("bad settings", f"shopee needs {key}, a number")
     elif kind == "shopify":
         known = {"location_id", "api_version"}
         if not _GID_LOCATION.fullmatch(str(settings.get("location_id", ""))):
@@ -81,7 +96,8 @@ def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
         if version is not None and not _API_VERSION.fullmatch(str(version)):
             raise Refused("bad settings", f"api_version {version!r}: a release, e.g. 2026-10")
     else:
-        raise Refused("unsupported channel", f"kind {kind!r}: webhook, shopify or woocommerce")
+        kinds = "webhook, shopify, woocommerce or shopee"
+        raise Refused("unsupported channel", f"kind {kind!r}: {kinds}")
     unknown = sorted(set(settings) - known)
     if unknown:
         raise Refused("bad settings", f"{kind} takes no {', '.join(unknown)}")
@@ -189,3 +205,20 @@ def oversell_counts(conn: Connection) -> dict[int, int]:
     """Oversold order lines per channel id."""
     query = select(oversells.c.channel_id, func.count()).group_by(oversells.c.channel_id)
     return {int(c): int(n) for c, n in conn.execute(query)}
+
+
+def save_tokens(conn: Connection, channel_id: int, tokens: dict[str, Any]) -> None:
+    key = {"channel_id": channel_id}
+    values = {k: tokens[k] for k in ("access_token", "refresh_token", "expires_at")}
+    sql.upsert(conn, channel_tokens, key | values, list(key), values)
+
+
+def set_tokens(conn: Connection, name: str, access: str, refresh: str, expires_in: int) -> dict:
+    """Keep an OAuth platform's tokens for the channel (shopee: from its authorization); its
+    adapter refreshes them from then on. Every SKU is pushed again."""
+    cid = channel_id(conn, name)
+    expires_at = int(now().timestamp()) + expires_in
+    save_tokens(conn, cid, {"access_token": access, "refresh_token": refresh,
+                            "expires_at": expires_at})  # fmt: skip
+    mark(conn, cid, list(conn.execute(select(skus.c.id)).scalars()))
+    return {"channel": name, "expires_at": iso(datetime.fromtimestamp(expires_at, UTC))}

@@ -238,6 +238,16 @@ channels = Table(
     Column("last_error", Text, nullable=False, default=""),
 )
 
+# An OAuth platform's tokens for a channel (shopee): secret, refreshed by its adapter.
+channel_tokens = Table(
+    "channel_tokens",
+    metadata,
+    Column("channel_id", Id, ForeignKey("channels.id"), primary_key=True),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),  # Unix seconds
+)
+
 # Order webhooks already taken (a platform delivers at least once): one row per delivery.
 channel_events = Table(
     "channel_events",

@@ -25,6 +25,7 @@ class Push:
     doc: dict[str, Any]  # channel, sku, available, on_hand, location, version, changed_at
     remote_id: str | None = None
     remote_qty: int | None = None
+    tokens: dict[str, Any] | None = None  # an OAuth platform's (shopee): access, refresh, expiry
 
     @property
     def available(self) -> int:
@@ -42,6 +43,7 @@ class Outcome:
     remote_id: str | None = None
     remote_qty: int | None = None
     forget_remote: bool = False  # the platform no longer knows remote_id: look it up again
+    tokens: dict[str, Any] | None = None  # the tokens to keep (refreshed), if the adapter has any
 
 
 class Adapter(Protocol):
@@ -66,15 +68,21 @@ class OneAtATime:
         return [await self.push(client, p) for p in pushes]
 
 
-def adapter(kind: str) -> Adapter:
-    from server.channels.adapters import shopify, webhook, woocommerce
+_ADAPTERS: dict[str, Adapter] = {}
 
-    adapters: dict[str, Adapter] = {
-        "webhook": webhook.Webhook(),
-        "shopify": shopify.Shopify(),
-        "woocommerce": woocommerce.WooCommerce(),
-    }
-    return adapters[kind]
+
+def adapter(kind: str) -> Adapter:
+    """The adapter for a channel kind (one per process; adapters keep no state)."""
+    if not _ADAPTERS:
+        from server.channels.adapters import shopee, shopify, webhook, woocommerce
+
+        _ADAPTERS.update(
+            webhook=webhook.Webhook(),
+            shopify=shopify.Shopify(),
+            woocommerce=woocommerce.WooCommerce(),
+            shopee=shopee.Shopee(),
+        )
+    return _ADAPTERS[kind]
 
 
 def retry_after(response: httpx.Response, default: float = 1.0) -> float:

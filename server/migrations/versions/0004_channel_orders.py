@@ -1,4 +1,4 @@
-"""channel orders: order secrets, delivered events, oversells
+"""channel orders: order secrets, delivered events, oversells; OAuth tokens
 
 Revision ID: 0004
 Revises: 0003
@@ -16,6 +16,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "channel_tokens",
+        sa.Column(
+            "channel_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("access_token", sa.Text(), nullable=False),
+        sa.Column("refresh_token", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"]),
+        sa.PrimaryKeyConstraint("channel_id"),
+    )
     op.create_table(
         "channel_events",
         sa.Column(
@@ -71,3 +82,4 @@ def downgrade() -> None:
 
     op.drop_table("oversells")
     op.drop_table("channel_events")
+    op.drop_table("channel_tokens")
