@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from server.channels import inbound, orders
+from server.channels import inbound, orders, shopee_orders
 from server.db.schema import channels
 from server.deps import DbDep
 from server.openapi import example
@@ -40,7 +40,7 @@ def _channel(conn: Connection, name: str) -> tuple[str, str] | None:
     ).one_or_none()
     if row is None:
         return None
-    secret = row.order_secret or (row.secret if row.kind == "webhook" else "")
+    secret = row.order_secret or (row.secret if row.kind in ("webhook", "shopee") else "")
     return str(row.kind), str(secret)
 
 
@@ -53,8 +53,9 @@ async def post_order(name: IdentifierPath, request: Request, db: DbDep) -> Any:
     """Take a channel's order webhook: reserve the order, or release it when cancelled.
 
     No token: the body must be signed with the channel's order secret as its platform does
-    (Shopify `X-Shopify-Hmac-Sha256`, WooCommerce `X-WC-Webhook-Signature`, Stockwire's own
-    `X-Stockwire-Signature`; docs/channels.md, "Orders in"), else 401 `bad signature`. Each
+    (Shopify `X-Shopify-Hmac-Sha256`, WooCommerce `X-WC-Webhook-Signature`, Shopee's push
+    `Authorization`, Stockwire's own `X-Stockwire-Signature`; docs/channels.md, "Orders in"),
+    else 401 `bad signature`. Shopee's push is answered 200 with an empty body, as it asks. Each
     delivery is taken once (`duplicate` after). What the ledger does not have is still sold:
     the order holds what there is and the rest is an oversell (`status: oversold`, `short`)."""
     body = await request.body()
@@ -62,6 +63,8 @@ async def post_order(name: IdentifierPath, request: Request, db: DbDep) -> Any:
     if found is None:  # said as a bad signature: the channels are not listed to strangers
         return _refused(401, "bad signature", "unknown channel or wrong secret")
     kind, secret = found
+    if kind == "shopee":
+        return await shopee_orders.take_push(db, name, secret, request, body)
     try:
         event = inbound.read(kind, secret, request.headers, body)
     except inbound.BadSignature as exc:

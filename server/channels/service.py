@@ -78,11 +78,12 @@ _API_VERSION = re.compile(r"20[0-9]{2}-(01|04|07|10)")
 def check_settings(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     """A kind's settings as stored, or 422 naming what is wrong. webhook, woocommerce: none;
     shopify: `location_id` (the Location's gid) and optionally `api_version` (YYYY-01/04/07/10);
-    shopee: `partner_id`, `shop_id` and optionally `location_id`."""
+    shopee: `partner_id`, `shop_id` and optionally `location_id` and `push_url` (the callback
+    URL registered for its order push, if this ledger is reached under another address)."""
     if kind in ("webhook", "woocommerce"):
         known: set[str] = set()
     elif kind == "shopee":
-        known = {"partner_id", "shop_id", "location_id"}
+        known = {"partner_id", "shop_id", "location_id", "push_url"}
         for key in ("partner_id", "shop_id"):
             if not str(settings.get(key, "")).isdigit():
                 raise Refused("bad settings", f"shopee needs {key}, a number")

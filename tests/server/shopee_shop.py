@@ -9,7 +9,9 @@ It checks what Shopee documents for the calls Stockwire makes, and answers as Sh
 - the public `auth/access_token/get`, signed over partner_id + path + timestamp: a valid
   refresh token gives a new access token (4 h) and a new refresh token (the old one is spent);
 - `update_stock`: one `item_id`, `stock_list` of `{model_id?, seller_stock: [{stock}]}`
-  answered with `success_list` / `failure_list`.
+  answered with `success_list` / `failure_list`;
+- `order/get_order_detail` with `response_optional_fields=item_list` for the orders in `orders`;
+- `per_second`: shop API calls allowed a second before an HTTP 429 `error_too_many_request`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class ShopeeShop:
     access: dict[str, float] = field(default_factory=dict)  # token: expires (unix s)
     refresh: set[str] = field(default_factory=set)
     stock: dict[tuple[int, int], int] = field(default_factory=dict)  # (item, model): stock
+    orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # order_sn: items
+    per_second: float | None = None  # shop API calls allowed a second, then HTTP 429
+    limited: int = 0
+    _calls: list[float] = field(default_factory=list)
     refreshes: int = 0
     bad_signs: int = 0
     lookups: int = 0
@@ -77,6 +83,13 @@ class ShopeeShop:
             if q.get("sign") != _sign(PARTNER_ID, path, ts, token, shop):
                 self.bad_signs += 1
                 return 403, _error("error_sign", "wrong sign")
+            if self.per_second is not None:
+                clock = time.monotonic()
+                self._calls = [c for c in self._calls if clock - c < 1.0]
+                if len(self._calls) >= self.per_second:
+                    self.limited += 1
+                    return 429, _error("error_too_many_request", "too many requests")
+                self._calls.append(clock)
             if shop != str(SHOP_ID):
                 return 403, _error("error_shop", "no such shop")
             if self.access.get(token, 0) < time.time():
@@ -91,6 +104,13 @@ class ShopeeShop:
                 models = self.items.get(int(q.get("item_id", 0)), {}).get("models", {})
                 listed = [{"model_id": m, "model_sku": s} for m, s in models.items()]
                 return 200, _ok({"tier_variation": [], "model": listed})
+            if method == "GET" and path == "/api/v2/order/get_order_detail":
+                sns = q.get("order_sn_list", "").split(",")
+                if q.get("response_optional_fields") != "item_list":
+                    return 200, _ok({"order_list": [{"order_sn": sn} for sn in sns]})
+                found = [{"order_sn": sn, "item_list": self.orders[sn]} for sn in sns
+                         if sn in self.orders]  # fmt: skip
+                return 200, _ok({"order_list": found})
             if method == "POST" and path == "/api/v2/product/update_stock":
                 return self._update(orjson.loads(body))
             return 404, _error("error_not_found", "no such API")

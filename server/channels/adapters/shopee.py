@@ -191,3 +191,46 @@ async def _update(
         raise _Stop(
             Outcome(f"Shopee refused the stock: {reason}", forget_remote="not exist" in reason)
         )
+
+
+# ---- orders in (the push mechanism) ---------------------------------------------------------
+
+RESERVE_STATUSES = {"UNPAID", "READY_TO_SHIP", "PROCESSED", "RETRY_SHIP"}
+RELEASE_STATUSES = {"CANCELLED"}
+
+
+def push_signature(partner_key: str, callback_url: str, body: bytes) -> str:
+    """The `Authorization` of a Shopee push: hex HMAC-SHA256 over `callback URL|body`."""
+    base = callback_url.encode() + b"|" + body
+    return hmac.new(partner_key.encode(), base, hashlib.sha256).hexdigest()
+
+
+async def order_items(
+    client: httpx.AsyncClient, push: Push, order_sn: str
+) -> tuple[list[tuple[str, int]], dict[str, Any], str]:
+    """(sku, quantity) of an order's items (`v2.order.get_order_detail`), the tokens (maybe
+    refreshed), and "" or why they could not be read."""
+    tokens = dict(push.tokens or {})
+    if not tokens.get("refresh_token"):
+        return [], tokens, "no Shopee tokens"
+    query = {"order_sn_list": order_sn, "response_optional_fields": "item_list"}
+    try:
+        for attempt in range(2):
+            try:
+                if float(tokens.get("expires_at", 0)) - time.time() < _REFRESH_AHEAD_S:
+                    tokens = await _refresh(client, push, tokens)
+                path = "/api/v2/order/get_order_detail"
+                detail = await _shop_call(client, push, tokens, "GET", path, query)
+                break
+            except _Expired:
+                if attempt:
+                    return [], tokens, "Shopee refused the refreshed token"
+                tokens["expires_at"] = 0
+    except _Stop as stop:
+        return [], tokens, stop.outcome.error
+    items = []
+    for order in detail.get("order_list") or []:
+        for item in order.get("item_list") or []:
+            sku = item.get("model_sku") or item.get("item_sku")
+            items.append((str(sku or ""), int(item.get("model_quantity_purchased") or 0)))
+    return items, tokens, ""
