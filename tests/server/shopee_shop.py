@@ -22,11 +22,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+
+from tests.server.local_http import Reply, json_reply, serve, stop
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "shpk-test-partner-key-0123456789abcdef"
@@ -142,33 +144,14 @@ class ShopeeShop:
         return 200, _ok({"success_list": ok, "failure_list": failed})
 
     def start(self) -> ShopeeShop:
-        shop = self
+        def handle(method: str, path: str, headers: Any, body: bytes) -> Reply:
+            return json_reply(*self.handle(method, path, body))
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, doc = shop.handle(self.command, self.path, body)
-                out = orjson.dumps(doc)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
+        self._server = serve(handle)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
 
 def _sign(*parts: object) -> str:

@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import orjson
+
+from tests.server.local_http import Reply, json_reply, serve, stop
 
 LOCATION = "gid://shopify/Location/7001"
 _PATH = re.compile(r"/admin/api/(20[0-9]{2}-[0-9]{2})/graphql\.json")
@@ -216,31 +218,14 @@ class Shop:
     # -- the server --------------------------------------------------------------------------
 
     def start(self) -> Shop:
-        shop = self
+        def handle(method: str, path: str, headers: Any, body: bytes) -> Reply:
+            return json_reply(*self.handle(path, headers, body))
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, doc = shop.handle(self.path, self.headers, body)
-                out = orjson.dumps(doc)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
+        self._server = serve(handle)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
 
 def _user_errors(code: str, message: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from server.channels.signing import verify
+from tests.server.local_http import Reply, serve, stop
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 GATEWAY_TOKENS = {"gw-1": "gateway-one-token-0123456789", "gw-2": "gateway-two-token-0123456789"}
@@ -146,30 +147,15 @@ class Receiver:
             return {p.sku: p.doc["available"] for p in self.pushes}
 
     def start(self) -> Receiver:
-        receiver = self
+        def handle(method: str, path: str, headers: Any, body: bytes) -> Reply:
+            status = self.handle(headers, body)
+            return status, {"Retry-After": "1"} if status == 429 else {}, b""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver.handle(self.headers, body)
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
+        self._server = serve(handle)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 10.0, step: float = 0.01) -> bool:

@@ -20,11 +20,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+
+from tests.server.local_http import Reply, json_reply, serve, stop
 
 KEY = "ck_4f9a1c7e2b8d6a30ff"
 SECRET = "cs_0a1b2c3d4e5f60718293"
@@ -153,32 +155,12 @@ class WooShop:
                 "manage_stock": i.manage_stock, "stock_quantity": i.stock_quantity}  # fmt: skip
 
     def start(self) -> WooShop:
-        shop = self
+        def handle(method: str, path: str, headers: Any, body: bytes) -> Reply:
+            status, doc, extra = self.handle(method, path, headers, body)
+            return json_reply(status, doc, extra)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, doc, extra = shop.handle(self.command, self.path, self.headers, body)
-                out = orjson.dumps(doc)
-                self.send_response(status)
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
+        self._server = serve(handle)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
