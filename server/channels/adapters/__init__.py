@@ -46,6 +46,15 @@ class Outcome:
     tokens: dict[str, Any] | None = None  # the tokens to keep (refreshed), if the adapter has any
 
 
+class Stop(Exception):
+    """Inside an adapter: the push ends here with this outcome (a refusal, an unknown SKU,
+    a rate limit, a network error)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+
+
 class Adapter(Protocol):
     batch: int  # how many pushes one call of push_many takes (1: one at a time)
 

@@ -28,16 +28,10 @@ from typing import Any
 
 import httpx
 
-from server.channels.adapters import OneAtATime, Outcome, Push, retry_after
+from server.channels.adapters import OneAtATime, Outcome, Push, Stop, retry_after
 
 _REFRESH_AHEAD_S = 300  # refresh a token that has less than this left
 _AUTH_ERRORS = ("error_auth", "invalid_access_token", "invalid_acceess_token")
-
-
-class _Stop(Exception):
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(outcome.error)
-        self.outcome = outcome
 
 
 class _Expired(Exception):
@@ -66,9 +60,9 @@ class Shopee(OneAtATime):
                     return Outcome(remote_id=remote, remote_qty=push.available, tokens=tokens)
                 except _Expired:
                     if attempt:
-                        raise _Stop(Outcome("Shopee refused the refreshed token")) from None
+                        raise Stop(Outcome("Shopee refused the refreshed token")) from None
                     tokens["expires_at"] = 0  # refresh, then once more
-        except _Stop as stop:
+        except Stop as stop:
             o = stop.outcome
             return Outcome(o.error, o.retry_after, remote, None, o.forget_remote, tokens)
         raise AssertionError("unreachable")
@@ -86,7 +80,7 @@ async def _refresh(client: httpx.AsyncClient, push: Push, tokens: dict[str, Any]
     }
     doc = await _send(client, push, "POST", path, params, body)
     if doc.get("error"):
-        raise _Stop(Outcome(f"Shopee token refresh: {doc.get('error')}: {doc.get('message')}"))
+        raise Stop(Outcome(f"Shopee token refresh: {doc.get('error')}: {doc.get('message')}"))
     return {
         "access_token": doc["access_token"],
         "refresh_token": doc["refresh_token"],
@@ -118,9 +112,9 @@ async def _shop_call(
     if error in _AUTH_ERRORS:
         raise _Expired
     if "too_many" in error or "rate_limit" in error:
-        raise _Stop(Outcome(f"Shopee rate limit: {error}", retry_after=1.0))
+        raise Stop(Outcome(f"Shopee rate limit: {error}", retry_after=1.0))
     if error:
-        raise _Stop(Outcome(f"Shopee refused: {error}: {doc.get('message')}"))
+        raise Stop(Outcome(f"Shopee refused: {error}: {doc.get('message')}"))
     return dict(doc.get("response") or {})
 
 
@@ -136,16 +130,16 @@ async def _send(
     try:
         response = await client.request(method, url, params=params, json=body)
     except httpx.HTTPError as exc:
-        raise _Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
+        raise Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
     if response.status_code == 429:
         wait = retry_after(response)
-        raise _Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
+        raise Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
     try:
         doc = response.json()
     except ValueError:
-        raise _Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}")) from None
+        raise Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}")) from None
     if not isinstance(doc, dict):
-        raise _Stop(Outcome(f"HTTP {response.status_code}: not a JSON object"))
+        raise Stop(Outcome(f"HTTP {response.status_code}: not a JSON object"))
     return doc
 
 
@@ -167,7 +161,7 @@ async def _find(client: httpx.AsyncClient, push: Push, tokens: dict[str, Any]) -
         ]
     if len(matches) != 1:
         found_words = "no" if not matches else "more than one"
-        raise _Stop(Outcome(f"{found_words} Shopee item or model with SKU {push.sku!r}"))
+        raise Stop(Outcome(f"{found_words} Shopee item or model with SKU {push.sku!r}"))
     return matches[0]
 
 
@@ -188,7 +182,7 @@ async def _update(
     failed = answer.get("failure_list") or []
     if failed:
         reason = "; ".join(str(f.get("failed_reason")) for f in failed)
-        raise _Stop(
+        raise Stop(
             Outcome(f"Shopee refused the stock: {reason}", forget_remote="not exist" in reason)
         )
 
@@ -226,7 +220,7 @@ async def order_items(
                 if attempt:
                     return [], tokens, "Shopee refused the refreshed token"
                 tokens["expires_at"] = 0
-    except _Stop as stop:
+    except Stop as stop:
         return [], tokens, stop.outcome.error
     items = []
     for order in detail.get("order_list") or []:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from server.channels.adapters import OneAtATime, Outcome, Push, retry_after
+from server.channels.adapters import OneAtATime, Outcome, Push, Stop, retry_after
 
 API_VERSION = "2026-10"
 _NAMESPACE = uuid.UUID("5b0c6f9e-2f8e-4d0e-9a53-7d0c3e1b2a41")  # Stockwire's idempotency keys
@@ -44,14 +44,6 @@ SET = (
 )
 
 
-class _Stop(Exception):
-    """The push ends here with this outcome (a refusal, an unknown SKU, a rate limit)."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(outcome.error)
-        self.outcome = outcome
-
-
 class Shopify(OneAtATime):
     async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome:
         item, known = push.remote_id, push.remote_qty
@@ -62,7 +54,7 @@ class Shopify(OneAtATime):
                 if await self._set(client, push, item, known):
                     return Outcome(remote_id=item, remote_qty=push.available)
                 known = await self._level(client, push, item)  # changed on Shopify: re-read
-        except _Stop as stop:
+        except Stop as stop:
             o = stop.outcome
             return Outcome(o.error, o.retry_after, o.remote_id or item, o.remote_qty)
         return Outcome(f"still stale after {_TRIES} tries", remote_id=item, remote_qty=known)
@@ -73,14 +65,14 @@ class Shopify(OneAtATime):
         nodes = [n for n in data["productVariants"]["nodes"] if n.get("sku") == push.sku]
         if len(nodes) != 1:
             found = "no" if not nodes else "more than one"
-            raise _Stop(Outcome(f"{found} Shopify variant with SKU {push.sku!r}"))
+            raise Stop(Outcome(f"{found} Shopify variant with SKU {push.sku!r}"))
         item = nodes[0]["inventoryItem"]
         return item["id"], _available(item)
 
     async def _level(self, client: httpx.AsyncClient, push: Push, item: str) -> int | None:
         data = await _call(client, push, LEVEL, {"item": item, "loc": _location(push)})
         if data.get("inventoryItem") is None:
-            raise _Stop(Outcome(f"Shopify has no inventory item {item}"))
+            raise Stop(Outcome(f"Shopify has no inventory item {item}"))
         return _available(data["inventoryItem"])
 
     async def _set(
@@ -109,7 +101,7 @@ class Shopify(OneAtATime):
             return False
         if errors:
             text = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-            raise _Stop(Outcome(f"Shopify refused: {text}", remote_id=item, remote_qty=known))
+            raise Stop(Outcome(f"Shopify refused: {text}", remote_id=item, remote_qty=known))
         return True
 
 
@@ -134,23 +126,23 @@ async def _call(
         body = {"query": query, "variables": variables}
         response = await client.post(url, json=body, headers=headers)
     except httpx.HTTPError as exc:
-        raise _Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
+        raise Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
     if response.status_code == 429:
         wait = retry_after(response, 2.0)
-        raise _Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
+        raise Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
     if not response.is_success:
-        raise _Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}"))
+        raise Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}"))
     try:
         doc = response.json()
     except ValueError:
-        raise _Stop(Outcome(f"not JSON: {response.text[:200]}")) from None
+        raise Stop(Outcome(f"not JSON: {response.text[:200]}")) from None
     errors = doc.get("errors") or []
     if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
         wait = _throttle_wait(doc.get("extensions") or {})
-        raise _Stop(Outcome(f"throttled by Shopify for {wait:.1f} s", retry_after=wait))
+        raise Stop(Outcome(f"throttled by Shopify for {wait:.1f} s", retry_after=wait))
     if errors or not isinstance(doc.get("data"), dict):
         text = "; ".join(str(e.get("message")) for e in errors) or "no data"
-        raise _Stop(Outcome(f"Shopify GraphQL error: {text}"))
+        raise Stop(Outcome(f"Shopify GraphQL error: {text}"))
     return dict(doc["data"])
 
 

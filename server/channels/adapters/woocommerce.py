@@ -22,15 +22,9 @@ from typing import Any
 
 import httpx
 
-from server.channels.adapters import Outcome, Push, retry_after
+from server.channels.adapters import Outcome, Push, Stop, retry_after
 
 BATCH = 100  # WooCommerce's limit on the items of one batch request
-
-
-class _Stop(Exception):
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(outcome.error)
-        self.outcome = outcome
 
 
 class WooCommerce:
@@ -56,7 +50,7 @@ class WooCommerce:
                 groups.setdefault(path, []).append(i)
             for path, indexes in groups.items():
                 outcomes.update(await _update(client, pushes, path, indexes, ids))
-        except _Stop as stop:  # the whole call failed (network, auth, rate limit)
+        except Stop as stop:  # the whole call failed (network, auth, rate limit)
             o = stop.outcome
             for i in range(len(pushes)):
                 outcomes.setdefault(i, Outcome(o.error, o.retry_after, ids.get(i)))
@@ -117,13 +111,13 @@ async def _call(
     try:
         response = await client.request(method, url, auth=(key, secret), **kwargs)
     except httpx.HTTPError as exc:
-        raise _Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
+        raise Stop(Outcome(f"{type(exc).__name__}: {exc}")) from None
     if response.status_code == 429:
         wait = retry_after(response)
-        raise _Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
+        raise Stop(Outcome(f"HTTP 429: rate limited for {wait:g} s", retry_after=wait))
     if not response.is_success:
-        raise _Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}"))
+        raise Stop(Outcome(f"HTTP {response.status_code}: {response.text[:200]}"))
     try:
         return response.json()
     except ValueError:
-        raise _Stop(Outcome(f"not JSON: {response.text[:200]}")) from None
+        raise Stop(Outcome(f"not JSON: {response.text[:200]}")) from None
