@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -73,6 +74,25 @@ async def open_database(url: str) -> Database:
     return db
 
 
+_SECRET_WORDS = ("secret", "password", "token", "key")
+
+
+def _without_secrets(errors: Any) -> list[Any]:
+    """Validation errors with every `input` dropped that is, or holds, a secret field."""
+    out = []
+    for error in errors:
+        error = dict(error)
+        where = " ".join(str(p) for p in error.get("loc", ())).lower()
+        holds = error.get("input")
+        named = isinstance(holds, dict) and any(
+            w in str(k).lower() for k in holds for w in _SECRET_WORDS
+        )
+        if named or any(w in where for w in _SECRET_WORDS):
+            error.pop("input", None)
+        out.append(error)
+    return out
+
+
 def create_app(settings: Settings) -> FastAPI:
     db = ledger_database(settings.db_url)
     dispatcher = Dispatcher(db, settings.push_timeout_s, settings.push_poll_s)
@@ -112,8 +132,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # the errors echo the input, which may be NaN, a huge string or a lone surrogate
-        body = {"detail": jsonable(exc.errors()), "reason": "invalid request"}
+        # the errors echo the input, which may be NaN, a huge string or a lone surrogate, or
+        # hold a secret: never echoed (where the body holds one, none of its input is)
+        body = {"detail": jsonable(_without_secrets(exc.errors())), "reason": "invalid request"}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(DBAPIError)

@@ -30,6 +30,9 @@ import orjson
 from server.channels import signing
 from server.channels.orders import OrderEvent
 from server.reservations.service import LineIn
+from server.validation import MAX_QTY, check_identifier
+
+MAX_LINES = 500  # an order's line items
 
 _WOO_RESERVE = {"pending", "on-hold", "processing", "completed"}
 _WOO_RELEASE = {"cancelled", "refunded", "failed", "trash"}
@@ -73,19 +76,33 @@ def _json(body: bytes) -> dict[str, Any]:
 
 
 def _lines(items: Any, sku: str, qty: str) -> list[LineIn]:
-    if not isinstance(items, list):
-        raise BadEvent("no line items")
+    if not isinstance(items, list) or len(items) > MAX_LINES:
+        raise BadEvent(f"line items: a list of at most {MAX_LINES}")
     lines = []
     for item in items:
         if not isinstance(item, dict):
             raise BadEvent("a line item is not an object")
         code, n = item.get(sku), item.get(qty)
-        if not code:  # a line without a SKU (a tip, a gift card): nothing to reserve
+        if code is None or code == "":  # a line without a SKU (a tip, a gift card): no stock
             continue
-        if type(n) is not int or n <= 0:
-            raise BadEvent(f"line {code!r}: quantity {n!r}")
-        lines.append(LineIn(str(code), n))
+        code = identifier(code, "a line's SKU")
+        if type(n) is not int or not 0 < n <= MAX_QTY:
+            raise BadEvent(f"line {code!r}: quantity {n!r} (a whole number 1..{MAX_QTY})")
+        lines.append(LineIn(code, n))
     return lines
+
+
+def identifier(value: Any, what: str) -> str:
+    """An order id, delivery id or SKU as the ledger keeps identifiers (text of at most 64
+    characters, no '/' or control characters), else BadEvent naming it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # Shopify and WooCommerce number their orders
+    if not isinstance(value, str):
+        raise BadEvent(f"{what}: text expected")
+    try:
+        return check_identifier(value)
+    except ValueError as exc:
+        raise BadEvent(f"{what} {value[:64]!r}: {exc}") from None
 
 
 def _shopify(secret: str, headers: Mapping[str, str], body: bytes) -> OrderEvent:
@@ -96,7 +113,7 @@ def _shopify(secret: str, headers: Mapping[str, str], body: bytes) -> OrderEvent
     if not key:
         raise BadEvent("no X-Shopify-Event-Id or X-Shopify-Webhook-Id")
     doc = _json(body)
-    order = str(doc.get("id", ""))
+    order = identifier(doc.get("id"), "the order's id")
     if topic == "orders/create":
         return OrderEvent(key, order, "reserve", _lines(doc.get("line_items"), "sku", "quantity"))
     if topic == "orders/cancelled":
@@ -107,7 +124,7 @@ def _shopify(secret: str, headers: Mapping[str, str], body: bytes) -> OrderEvent
 def _woocommerce(secret: str, headers: Mapping[str, str], body: bytes) -> OrderEvent:
     signature = headers.get("x-wc-webhook-signature", "")
     if not signature and body.startswith(b"webhook_id="):  # the ping when a webhook is saved
-        return OrderEvent("ping:" + body.decode(errors="replace")[:100], "", "ignore", note="ping")
+        return OrderEvent("", "", "ignore", note="ping")
     if not _same(signature, _base64_hmac(secret, body)):
         raise BadSignature("X-WC-Webhook-Signature does not match")
     topic = headers.get("x-wc-webhook-topic", "")
@@ -115,7 +132,7 @@ def _woocommerce(secret: str, headers: Mapping[str, str], body: bytes) -> OrderE
     if not key:
         raise BadEvent("no X-WC-Webhook-Delivery-ID")
     doc = _json(body)
-    order = str(doc.get("id", ""))
+    order = identifier(doc.get("id"), "the order's id")
     status = str(doc.get("status", ""))
     if topic == "order.deleted" or (topic.startswith("order.") and status in _WOO_RELEASE):
         return OrderEvent(key, order, "cancel")
@@ -130,9 +147,11 @@ def _stockwire(secret: str, headers: Mapping[str, str], body: bytes) -> OrderEve
     if not signing.verify(secret, ts, body, given, time.time()):
         raise BadSignature("X-Stockwire-Signature does not match, or the timestamp is stale")
     doc = _json(body)
-    event, key, order = doc.get("event"), doc.get("id"), doc.get("order")
-    if not (isinstance(key, str) and key and isinstance(order, str) and order):
-        raise BadEvent("an order event needs a string id and order")
+    event = doc.get("event")
+    key, order = (
+        identifier(doc.get("id"), "the event's id"),
+        identifier(doc.get("order"), "the order"),
+    )
     if event == "order.created":
         return OrderEvent(key, order, "reserve", _lines(doc.get("lines"), "sku", "qty"))
     if event == "order.cancelled":

@@ -16,6 +16,7 @@ The reservation marks the SKU dirty, so every channel is told the new quantity a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,7 +56,9 @@ def take(conn: Connection, channel: str, event: OrderEvent) -> dict[str, Any]:
     cid = channel_id(conn, channel)
     ref = order_ref(channel, event.order) if event.order else ""
     out: dict[str, Any] = {"channel": channel, "order": ref, "event": event.key}
-    seen = {"channel_id": cid, "event_key": event.key[:200], "received_at": now()}
+    if event.action == "ignore" and not event.key:  # nothing to remember (a ping)
+        return out | {"status": "ignored", "note": event.note}
+    seen = {"channel_id": cid, "event_key": _key(event.key), "received_at": now()}
     if not insert_ignore(conn, channel_events, seen, ["channel_id", "event_key"]):
         return out | {"status": "duplicate"}
     if event.action == "ignore":
@@ -79,12 +82,11 @@ def take(conn: Connection, channel: str, event: OrderEvent) -> dict[str, Any]:
     if changed:  # the order was edited on the channel: an admin adjusts the reservation
         log.warning("%s order %s changed on the channel: %s", channel, ref, changed)
         return out | {"status": "changed", "note": changed, "unknown_skus": unknown}
-    short: list[dict[str, Any]] = []
-    if lines:
-        doc = reservations.create(conn, ref, channel, lines, partial=True)
-        short = doc.get("short", [])
+    if not lines:
+        return out | {"status": "nothing to reserve", "short": [], "unknown_skus": unknown}
+    doc = reservations.create(conn, ref, channel, lines, partial=True, reopen=True)
     stamp = now()
-    for s in short:
+    for s in doc.get("short", []):  # this event's new shortfalls: flagged once
         sid = conn.execute(select(skus.c.id).where(skus.c.sku == s["sku"])).scalar_one()
         conn.execute(
             oversells.insert().values(
@@ -95,8 +97,21 @@ def take(conn: Connection, channel: str, event: OrderEvent) -> dict[str, Any]:
             "OVERSELL: %s order %s: %s ordered %d, %d not available",
             channel, ref, s["sku"], s["qty"], s["short"],
         )  # fmt: skip
+    short = [
+        {"sku": ln["sku"], "qty": ln["qty"], "short": ln["short"]}
+        for ln in doc["lines"]
+        if ln.get("short")
+    ]  # what the order is short of now (a redelivery of an oversold order says so too)
     status = "oversold" if short else "reserved"
     return out | {"status": status, "short": short, "unknown_skus": unknown}
+
+
+def _key(key: str) -> str:
+    """The delivery id as stored (at most 200 characters: a longer one by its hash, so two
+    long ids that differ only at the end stay two deliveries)."""
+    if len(key) <= 200:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _changed(conn: Connection, ref: str, lines: list[LineIn]) -> str:

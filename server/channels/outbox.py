@@ -12,7 +12,9 @@ from sqlalchemy import Connection, select
 
 from server.db.schema import channel_dirty, channels, locations
 from server.db.sql import now, upsert
+from server.errors import NotFound
 from server.ledger.stock import totals
+from server.locations.tree import subtree
 from server.reservations.availability import held_back
 
 ALL = "all"
@@ -21,6 +23,21 @@ ALL = "all"
 def parse_locations(text: str) -> str | list[str]:
     value = orjson.loads(text)
     return ALL if value == ALL else [str(v) for v in value]
+
+
+def scope_codes(conn: Connection, scope: str | list[str]) -> list[str] | None:
+    """The codes of every real location a channel's scope covers: each listed location (a
+    site, warehouse, zone or bin) and everything under it; None for "all"."""
+    if scope == ALL:
+        return None
+    ids: set[int] = set()
+    for code in scope:
+        try:
+            ids.update(subtree(conn, code))
+        except NotFound:
+            continue  # removed since the channel was set up: it covers nothing
+    query = select(locations.c.code).where(locations.c.id.in_(ids), locations.c.virtual.is_(False))
+    return sorted(conn.execute(query).scalars())
 
 
 def mark(conn: Connection, channel_id: int, sku_ids: Collection[int]) -> None:
@@ -49,11 +66,12 @@ def mark_touched(conn: Connection, touched: Collection[tuple[int, int]]) -> None
         ).all()
     )
     for chan in chans:
-        scope = parse_locations(chan.locations)
+        codes = scope_codes(conn, parse_locations(chan.locations))
+        covered = None if codes is None else set(codes)
         sku_ids = {
             sku_id
             for sku_id, loc_id in touched
-            if loc_id in real and (scope == ALL or real[loc_id] in scope)
+            if loc_id in real and (covered is None or real[loc_id] in covered)
         }
         if sku_ids:
             mark(conn, chan.id, sorted(sku_ids))
@@ -79,7 +97,7 @@ def level(conn: Connection, sku_id: int, scope: str | list[str], share: Share) -
     """available = ⌊(Σ on_hand − reserved over the channel's locations − the SKU's safety stock
     (SKU-wide and at those locations) − the channel's safety stock) × allocation_pct / 100⌋,
     at most max_qty, ≥ 0."""
-    codes = None if scope == ALL else scope
+    codes = scope_codes(conn, scope)
     on_hand, reserved = totals(conn, [sku_id], codes).get(sku_id, (0, 0))
     held = held_back(conn, sku_id, codes) + share.safety_stock
     available = max(0, on_hand - reserved - held) * share.allocation_pct // 100

@@ -43,13 +43,15 @@ _CHANNEL = {
 
 
 class ChannelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     kind: Literal["webhook", "shopify", "woocommerce", "shopee"] = "webhook"
     url: Url  # webhook: where pushes go; shopify, woocommerce: the shop
     # webhook: signing secret; shopify: Admin API token; woocommerce: ck_:cs_; shopee: partner key
     secret: Secret
     safety_stock: Quantity = 0
-    allocation_pct: int = Field(100, ge=0, le=100)  # the share of available this channel sells
-    locations: Literal["all"] | list[Identifier] = Field("all", max_length=10_000)
+    # the share of available this channel sells
+    allocation_pct: int = Field(100, ge=0, le=100, strict=True)
+    locations: Literal["all"] | list[Identifier] = Field("all", min_length=1, max_length=10_000)
     settings: dict[str, str] = Field(default_factory=dict, max_length=10)
     # the secret the channel signs its order webhooks with (shopify: the app's client secret;
     # woocommerce: the webhook's secret; webhook: defaults to `secret`); never shown
@@ -57,13 +59,16 @@ class ChannelSpec(BaseModel):
 
 
 class ChannelBody(ChannelSpec):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "webshop", **_SPEC}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "webshop", **_SPEC}]}
+    )
     name: Identifier
 
 
 class ChannelReplace(ChannelSpec):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [_SPEC | {"safety_stock": 3, "locations": "all"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [_SPEC | {"safety_stock": 3, "locations": "all"}]},
     )
     name: Identifier | None = None  # optional in a PUT; must then equal the path's name
 
@@ -71,9 +76,11 @@ class ChannelReplace(ChannelSpec):
 @router.post("/v1/channels", responses=example(_CHANNEL))
 async def post_channel(body: ChannelBody, db: DbDep) -> dict[str, Any]:
     """Register a sales channel: a signed webhook, a Shopify shop (kind `shopify`, url the
-    shop, secret its Admin API token, settings `location_id` and optional `api_version`) or a
-    WooCommerce shop (kind `woocommerce`, url the site, secret its REST key `ck_...:cs_...`),
-    told each SKU's available stock (docs/channels.md).
+    shop, secret its Admin API token, settings `location_id` and optional `api_version`), a
+    WooCommerce shop (kind `woocommerce`, url the site, secret its REST key `ck_...:cs_...`) or
+    a Shopee shop (kind `shopee`, url the API host, secret the partner key, settings
+    `partner_id`, `shop_id`; then PUT its tokens), told each SKU's available stock, times
+    `allocation_pct` (docs/channels.md).
 
     Available = on hand − reserved − `safety_stock` over `locations` ("all" or a list of
     location codes). Every SKU is queued for a first push (`pending`). 409 `channel exists`
@@ -102,7 +109,7 @@ def _extra(body: ChannelSpec) -> dict[str, Any]:
     return {
         "settings": body.settings,
         "allocation_pct": body.allocation_pct,
-        "order_secret": body.order_secret or "",
+        "order_secret": body.order_secret,  # None: a PUT keeps the one the channel has
     }
 
 

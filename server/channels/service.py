@@ -38,9 +38,11 @@ def upsert(
     replace: bool = True,
     settings: dict[str, Any] | None = None,
     allocation_pct: int = 100,
-    order_secret: str = "",
+    order_secret: str | None = None,
 ) -> dict[str, Any]:
-    """Create channel `name`, or replace its settings when `replace` (else 409 if it exists)."""
+    """Create channel `name`, or replace its settings when `replace` (else 409 if it exists).
+    A replace without an order secret keeps the channel's; one that changes the kind or URL
+    forgets what was learned of the old platform (its ids for the SKUs)."""
     settings = check_settings(kind, settings or {})
     if kind == "woocommerce" and not re.fullmatch(r"ck_[0-9a-zA-Z]+:cs_[0-9a-zA-Z]+", secret):
         raise Refused("bad secret", "woocommerce's secret is the REST API key: ck_...:cs_...")
@@ -57,9 +59,19 @@ def upsert(
         "locations": orjson.dumps(scope).decode(),
         "settings": orjson.dumps(settings).decode(),
         "allocation_pct": allocation_pct,
-        "order_secret": order_secret,
     }
-    existing = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
+    if order_secret is not None:
+        values["order_secret"] = order_secret
+    old = conn.execute(
+        select(channels.c.id, channels.c.kind, channels.c.url).where(channels.c.name == name)
+    ).one_or_none()
+    existing = None if old is None else old.id
+    if old is not None and replace and (old.kind, old.url) != (kind, url):
+        conn.execute(
+            channel_skus.update()
+            .where(channel_skus.c.channel_id == old.id)
+            .values(remote_id=None, remote_qty=None)
+        )
     if existing is None:
         insert = channels.insert().values(name=name, failures=0, pushes=0, last_error="", **values)
         existing = conn.execute(insert.returning(channels.c.id)).scalar_one()
@@ -142,7 +154,7 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
             "settings": orjson.loads(c.settings or "{}"),
             "failures": int(c.failures),
             "last_error": c.last_error,
-            "orders_in": bool(c.order_secret) or c.kind == "webhook",
+            "orders_in": bool(c.order_secret) or c.kind in ("webhook", "shopee"),
             "oversells": oversold.get(c.id, 0),
             "last_pushed": pushed.get(c.id, {}),
         }
@@ -218,6 +230,9 @@ def set_tokens(conn: Connection, name: str, access: str, refresh: str, expires_i
     """Keep an OAuth platform's tokens for the channel (shopee: from its authorization); its
     adapter refreshes them from then on. Every SKU is pushed again."""
     cid = channel_id(conn, name)
+    kind = conn.execute(select(channels.c.kind).where(channels.c.id == cid)).scalar_one()
+    if kind != "shopee":
+        raise Refused("no tokens", f"a {kind} channel takes no tokens (shopee does)")
     expires_at = int(now().timestamp()) + expires_in
     save_tokens(conn, cid, {"access_token": access, "refresh_token": refresh,
                             "expires_at": expires_at})  # fmt: skip

@@ -25,11 +25,13 @@ from sqlalchemy import Connection, select
 from server.channels import orders
 from server.channels.adapters import Push
 from server.channels.adapters import shopee as api
+from server.channels.inbound import BadEvent, identifier
 from server.channels.orders import OrderEvent
 from server.channels.service import channel_id, save_tokens
 from server.db.engine import Database
 from server.db.schema import channel_tokens, channels
 from server.reservations.service import LineIn
+from server.validation import MAX_QTY
 
 
 def _channel(conn: Connection, name: str) -> tuple[Any, dict[str, Any] | None]:
@@ -56,11 +58,14 @@ async def take_push(
     try:
         doc = orjson.loads(body)
         data = doc.get("data") or {}
-        code, order_sn, status = doc.get("code"), str(data.get("ordersn", "")), data.get("status")
+        code, status = doc.get("code"), data.get("status")
+        if code != 3:
+            return Response(status_code=200)  # not an order status push: nothing to do
+        order_sn = identifier(data.get("ordersn"), "the order's ordersn")
     except (orjson.JSONDecodeError, AttributeError):
         return _answer(422, {"reason": "bad order event", "detail": "not a Shopee push"})
-    if code != 3 or not order_sn:
-        return Response(status_code=200)  # not an order status push: nothing to do
+    except BadEvent as exc:
+        return _answer(422, {"reason": "bad order event", "detail": str(exc)})
     key = f"{order_sn}:{status}:{data.get('update_time', '')}"
     if status in api.RELEASE_STATUSES:
         await db.write(orders.take, name, OrderEvent(key, order_sn, "cancel"))
@@ -74,7 +79,12 @@ async def take_push(
         await db.write(_save, name, fresh)
     if error:
         return _answer(503, {"reason": "order not read", "detail": error})
-    lines = [LineIn(sku, qty) for sku, qty in items if sku and qty > 0]
+    try:
+        lines = [LineIn(identifier(sku, "a line's SKU"), qty) for sku, qty in items if sku]
+    except BadEvent as exc:
+        return _answer(422, {"reason": "bad order event", "detail": str(exc)})
+    if any(not 0 < qty <= MAX_QTY for _, qty in items):
+        return _answer(422, {"reason": "bad order event", "detail": "a line's quantity"})
     await db.write(orders.take, name, OrderEvent(key, order_sn, "reserve", lines))
     return Response(status_code=200)
 

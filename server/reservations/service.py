@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, select
 
 from server.catalog.service import sku_id as find_sku
+from server.channels.outbox import parse_locations, scope_codes
 from server.db.engine import TOUCHED
 from server.db.schema import balances, channels, locations, reservation_holds, reservations, skus
 from server.db.sql import insert_ignore, iso, now
@@ -75,14 +75,14 @@ def add_hold(
 
 
 def channel_scope(conn: Connection, channel: str) -> list[str] | None:
-    """The location codes a registered channel sells from (None: every real location)."""
+    """The codes of the real locations a registered channel sells from, its listed locations
+    and everything under them (None: every real location)."""
     if not channel:
         return None
     text = conn.execute(select(channels.c.locations).where(channels.c.name == channel)).scalar()
     if text is None:
         return None
-    value = orjson.loads(text)
-    return [str(code) for code in value] if isinstance(value, list) else None
+    return scope_codes(conn, parse_locations(text))
 
 
 def place(
@@ -114,12 +114,19 @@ def place(
 
 
 def create(
-    conn: Connection, order: str, channel: str, lines: Sequence[LineIn], partial: bool = False
+    conn: Connection,
+    order: str,
+    channel: str,
+    lines: Sequence[LineIn],
+    partial: bool = False,
+    reopen: bool = False,
 ) -> dict[str, Any]:
     """Reserve every line of the order or none. A line already reserved for this order (same
     SKU) is returned as it is, never reserved twice; asking a different quantity is a 409.
     With `partial` (an order a channel has already sold) a line holds what is available and
-    the rest is listed under `short` ({sku, qty, short}) instead of refusing the order."""
+    the rest is listed under `short` ({sku, qty, short}) instead of refusing the order. With
+    `reopen` a cancelled line of the order is open again and holds its stock anew (a channel
+    order that was cancelled and then paid after all)."""
     skus_seen: set[str] = set()
     for line in lines:
         if line.sku in skus_seen:
@@ -145,9 +152,12 @@ def create(
         # for the first to commit and then finds its row
         inserted = insert_ignore(conn, reservations, values, ["order_ref", "sku_id"])
         row = conn.execute(
-            select(reservations.c.id, reservations.c.qty).where(
-                reservations.c.order_ref == order, reservations.c.sku_id == sid
-            )
+            select(
+                reservations.c.id,
+                reservations.c.qty,
+                reservations.c.status,
+                reservations.c.consumed,
+            ).where(reservations.c.order_ref == order, reservations.c.sku_id == sid)
         ).one()
         if not inserted:
             if int(row.qty) != line.qty:
@@ -155,14 +165,21 @@ def create(
                     "reservation differs",
                     f"order {order} already reserves {row.qty} of {line.sku}, not {line.qty}",
                 )
-            continue
+            if not (reopen and row.status == CANCELLED):
+                continue
+            conn.execute(
+                reservations.update()
+                .where(reservations.c.id == row.id)
+                .values(status=OPEN, updated_at=stamp)
+            )
         created = True
+        want = line.qty - int(row.consumed)
         only = stock_bin(conn, line.loc) if line.loc else None
-        parts, available = place(conn, sid, line.qty, scope, only)
+        parts, available = place(conn, sid, want, scope, only)
         held = sum(q for _, q in parts)
-        if held < line.qty and partial:
-            short.append({"sku": line.sku, "qty": line.qty, "short": line.qty - held})
-        elif held < line.qty:
+        if held < want and partial:
+            short.append({"sku": line.sku, "qty": line.qty, "short": want - held})
+        elif held < want:
             where = f" at {only.code}" if only else ""
             raise Refused(
                 "insufficient available",

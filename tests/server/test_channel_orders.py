@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
+from server.channels.orders import _key
 from server.channels.signing import headers as signed
 from tests.server.support import ADMIN, Api, Receiver, wait_for
 
@@ -191,3 +192,71 @@ def test_woocommerce_order_webhooks_and_its_ping_are_handled(api: Api) -> None:
     )
     assert api.get("/v1/reservations/woo:4711")["status"] == "cancelled"
     assert "order_secret" not in str(api.client.get("/v1/channels", headers=ADMIN).json())
+
+
+def test_an_order_cancelled_and_then_paid_after_all_holds_its_stock_again(
+    api: Api, receiver: Receiver
+) -> None:
+    api.seed()
+    webhook_channel(api, receiver)
+    api.scan("dock", EAN, "receive", "WH1-A-01", qty=5)
+    lines = [{"sku": "PHC-01", "qty": 2}]
+    stockwire_order(api, "order.created", "e1", "SO-4", lines)
+    assert stockwire_order(api, "order.cancelled", "e2", "SO-4").json()["status"] == "cancelled"
+    again = stockwire_order(api, "order.created", "e3", "SO-4", lines).json()
+    assert again["status"] == "reserved"
+    order = api.get("/v1/reservations/webshop:SO-4")
+    assert (order["status"], order["lines"][0]["reserved"]) == ("open", 2)
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 3)
+
+
+def test_order_input_the_ledger_cannot_keep_is_refused_with_its_reason_never_a_500(
+    api: Api, receiver: Receiver
+) -> None:
+    api.seed()
+    webhook_channel(api, receiver)
+    for doc, words in (
+        ({"id": "e", "order": "A/B", "lines": []}, "must not contain '/'"),
+        ({"id": "e", "order": "", "lines": []}, "must not be empty"),
+        ({"id": "e\u0000", "order": "X", "lines": []}, "control characters"),
+        ({"id": "e", "order": "X", "lines": [{"sku": "PHC\u000001", "qty": 1}]}, "control"),
+        ({"id": "e", "order": "X", "lines": [{"sku": "PHC-01", "qty": 2**63}]}, "quantity"),
+        ({"id": "e", "order": "X", "lines": [{"sku": {"a": 1}, "qty": 1}]}, "text expected"),
+        ({"id": "e", "order": "X\nOVERSELL", "lines": []}, "control characters"),
+    ):
+        body = orjson.dumps({"event": "order.created"} | doc)
+        answer = send(api, "webshop", body, signed(SECRET, int(time.time()), body))
+        assert answer.status_code == 422 and words in answer.json()["detail"], (doc, answer.text)
+    empty = stockwire_order(api, "order.created", "e9", "SO-0", [{"sku": "NOPE", "qty": 1}])
+    assert empty.json()["status"] == "nothing to reserve"
+    assert api.get("/v1/reservations")["reservations"] == []
+
+
+def test_long_delivery_ids_that_differ_only_at_the_end_stay_two_deliveries() -> None:
+    # a Shopify or WooCommerce delivery id is stored as it is up to 200 characters, by its
+    # hash beyond: never cut, so two ids differing past character 200 are two deliveries
+    assert _key("k" * 250 + "A") != _key("k" * 250 + "B")
+    assert len(_key("k" * 250)) <= 200 and _key("evt-1") == "evt-1"
+
+
+def test_an_unsigned_ping_is_answered_and_remembered_nowhere(api: Api) -> None:
+    api.seed()
+    api.post(
+        "/v1/channels",
+        {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
+         "secret": "ck_0123456789abcdef:cs_0123456789abcdef", "order_secret": WOO_SECRET},
+    )  # fmt: skip
+    for n in range(3):
+        ping = send(api, "woo", f"webhook_id={n}".encode(), {})
+        assert ping.json() | {"event": ""} == {"channel": "woo", "order": "", "event": "",
+                                               "status": "ignored", "note": "ping"}  # fmt: skip
+        assert "webhook_id" not in ping.text
+
+
+def test_a_put_without_an_order_secret_keeps_the_one_the_channel_has(api: Api) -> None:
+    api.seed()
+    shop = {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
+            "secret": "ck_0123456789abcdef:cs_0123456789abcdef"}  # fmt: skip
+    api.post("/v1/channels", shop | {"order_secret": WOO_SECRET})
+    replaced = api.client.put("/v1/channels/woo", json=shop | {"safety_stock": 2}, headers=ADMIN)
+    assert replaced.status_code == 200 and replaced.json()["orders_in"] is True

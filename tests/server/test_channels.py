@@ -183,3 +183,42 @@ def test_an_allocation_share_and_a_skus_override_shape_what_one_channel_sees(
     assert bad.status_code == 422
     unknown = put("/v1/channels/nope/skus/PHC-01", json={"max_qty": 1}, headers=ADMIN)
     assert unknown.status_code == 404 and "unknown channel" in unknown.text
+
+
+def test_a_channel_scoped_to_a_warehouse_sells_the_stock_of_every_bin_in_it(
+    api: Api, receiver: Receiver
+) -> None:
+    api.seed()
+    api.post("/v1/locations", {"code": "SITE1", "kind": "site"})
+    api.post("/v1/locations", {"code": "WH1", "kind": "warehouse", "parent": "SITE1"})
+    api.post("/v1/locations", {"code": "WH1-A", "kind": "zone", "parent": "WH1"})
+    for code in ("WH1-A-01", "WH1-A-02"):
+        api.post("/v1/locations", {"code": code, "parent": "WH1-A"})  # the seeded bins, moved
+    channel(api, receiver, locations=["WH1"])
+    api.scan("dock", EAN, "receive", "WH1-A-01", qty=10)
+    api.scan("dock", EAN, "receive", "WH1-A-02", qty=5)
+    api.scan("dock", EAN, "receive", "WH2-A-01", qty=7)  # another warehouse: not this channel's
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 15)
+    order = {"order": "SO-1", "channel": "webshop", "lines": [{"sku": "PHC-01", "qty": 12}]}
+    api.post("/v1/reservations", order)  # held in WH1's bins, never at WH2-A-01
+    assert wait_for(lambda: receiver.last().get("PHC-01") == 3)
+
+
+def test_a_channel_body_with_a_misspelt_field_or_a_wrong_type_is_refused(
+    api: Api, receiver: Receiver
+) -> None:
+    base = {"name": "webshop", "url": receiver.url, "secret": SECRET}
+    for extra, words in (
+        ({"alocation_pct": 10}, "Extra inputs are not permitted"),
+        ({"allocation_pct": "50"}, "Input should be a valid integer"),
+        ({"allocation_pct": True}, "Input should be a valid integer"),
+        ({"locations": []}, "at least 1 item"),
+    ):
+        refused = api.post("/v1/channels", base | extra, status=422)
+        assert words in str(refused), (extra, refused)
+    leaked = api.post("/v1/channels", {"name": "x", "secret": "my-very-secret-value-XYZ"}, 422)
+    assert "my-very-secret-value-XYZ" not in str(leaked)
+    channel(api, receiver)
+    tokens = {"access_token": "a" * 20, "refresh_token": "b" * 20}
+    no = api.client.put("/v1/channels/webshop/tokens", json=tokens, headers=ADMIN)
+    assert no.status_code == 422 and "takes no tokens" in no.text

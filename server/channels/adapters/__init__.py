@@ -94,9 +94,14 @@ def adapter(kind: str) -> Adapter:
     return _ADAPTERS[kind]
 
 
+MAX_RETRY_AFTER_S = 300.0  # a platform asking for longer is asked again after this
+
+
 def retry_after(response: httpx.Response, default: float = 1.0) -> float:
-    """Seconds from a 429's Retry-After header (seconds; a date is taken as `default`)."""
+    """Seconds from a 429's Retry-After header (seconds; a date is taken as `default`), at
+    most MAX_RETRY_AFTER_S."""
     try:
-        return max(0.0, float(response.headers.get("Retry-After", default)))
+        wait = float(response.headers.get("Retry-After", default))
     except ValueError:
-        return default
+        wait = default
+    return min(MAX_RETRY_AFTER_S, wait) if wait >= 0 else default

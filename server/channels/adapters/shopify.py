@@ -56,7 +56,9 @@ class Shopify(OneAtATime):
                 known = await self._level(client, push, item)  # changed on Shopify: re-read
         except Stop as stop:
             o = stop.outcome
-            return Outcome(o.error, o.retry_after, o.remote_id or item, o.remote_qty)
+            return Outcome(
+                o.error, o.retry_after, o.remote_id or item, o.remote_qty, o.forget_remote
+            )
         return Outcome(f"still stale after {_TRIES} tries", remote_id=item, remote_qty=known)
 
     async def _find(self, client: httpx.AsyncClient, push: Push) -> tuple[str, int | None]:
@@ -72,7 +74,7 @@ class Shopify(OneAtATime):
     async def _level(self, client: httpx.AsyncClient, push: Push, item: str) -> int | None:
         data = await _call(client, push, LEVEL, {"item": item, "loc": _location(push)})
         if data.get("inventoryItem") is None:
-            raise Stop(Outcome(f"Shopify has no inventory item {item}"))
+            raise Stop(Outcome(f"Shopify has no inventory item {item}", forget_remote=True))
         return _available(data["inventoryItem"])
 
     async def _set(
