@@ -171,7 +171,7 @@ def _list(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     site_dir = _site_dir(args)
     try:
-        with locked(site_dir):
+        with locked(site_dir, create=False):
             registry = Registry.load(site_dir)
             login = registry.revoke(args.name)
             _apply(registry, args)

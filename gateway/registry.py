@@ -86,7 +86,8 @@ class Registry:
         if not path.exists():
             if site is None:
                 raise RegistryError(
-                    f"no device registry in {directory}: give --site NAME to start one"
+                    f"no device registry in {directory}: `stockwire provision scanner|gateway"
+                    f" NAME --site SITE` starts one"
                 )
             if not valid_name(site):
                 raise RegistryError(f"invalid site name {site!r}")
@@ -152,8 +153,11 @@ class Registry:
 
 
 @contextmanager
-def locked(directory: Path) -> Iterator[None]:
-    """Hold the site directory's lock (one registry change at a time)."""
+def locked(directory: Path, create: bool = True) -> Iterator[None]:
+    """Hold the site directory's lock (one registry change at a time). Without `create` a
+    site directory that does not exist is an error, not made (nothing is left behind)."""
+    if not create and not (directory / REGISTRY_FILE).exists():
+        raise RegistryError(f"no device registry in {directory}")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -15,9 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from stockwire.demo.receiver import WebhookReceiver
 
 
-def gateway_figures(status_url: str) -> dict[str, float]:
+def gateway_figures(status_url: str) -> dict[str, int]:
     """The gateway's own view, from its status listener's Prometheus `/metrics`: scanners
-    online, scans still buffered, scans the ledger answered for, dead letters open."""
+    online, scans still buffered, scans the ledger answered for, dead letters open (counts:
+    whole numbers, though Prometheus carries them as floats)."""
     response = httpx.get(f"{status_url}/metrics", timeout=5)
     response.raise_for_status()
     wanted = {
@@ -26,11 +27,11 @@ def gateway_figures(status_url: str) -> dict[str, float]:
         "stockwire_forwarded_total": "forwarded",
         "stockwire_dead_letters_open": "dead_letters_open",
     }
-    found: dict[str, float] = {}
+    found: dict[str, int] = {}
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
             if sample.name in wanted and not sample.labels:
-                found[wanted[sample.name]] = sample.value
+                found[wanted[sample.name]] = round(sample.value)
     return dict(sorted(found.items()))
 
 

@@ -394,3 +394,13 @@ async def test_the_gateway_takes_scans_over_the_tls_listener_when_given_the_site
             assert (item.event.dev, item.event.seq) == ("hs-01", 1)
         finally:
             intake.stop()
+
+
+def test_without_a_registry_list_and_revoke_say_how_to_start_one_and_leave_nothing(
+    run: Cli,
+) -> None:
+    rc, _, err = run("provision", "list")
+    assert rc != 0 and "`stockwire provision scanner|gateway NAME --site SITE` starts one" in err
+    rc, _, err = run("revoke", "hs-99")
+    assert rc != 0 and "no device registry in" in err
+    assert not run.site_dir.exists()  # no directory, no empty .lock left behind
