@@ -87,7 +87,7 @@ class Registry:
             if site is None:
                 raise RegistryError(
                     f"no device registry in {directory}: `stockwire provision scanner|gateway"
-                    f" NAME --site SITE` starts one"
+                    f" NAME --site SITE` or `broker-config DIR --site SITE` starts one"
                 )
             if not valid_name(site):
                 raise RegistryError(f"invalid site name {site!r}")

@@ -288,7 +288,7 @@ def test_a_scanner_added_to_a_running_site_connects_after_the_reload(
 
 def test_broker_config_can_start_an_empty_site(run: Cli, tmp_path: Path) -> None:
     rc, _, err = run("broker-config", str(tmp_path / "broker"))
-    assert rc == 1 and "give --site NAME" in err
+    assert rc == 1 and "`broker-config DIR --site SITE` starts one" in err
     rc, _, err = run("broker-config", str(tmp_path / "broker"), "--site", SITE)
     assert rc == 0, err
     assert (tmp_path / "broker" / "passwd").read_text() == ""
@@ -400,7 +400,7 @@ def test_without_a_registry_list_and_revoke_say_how_to_start_one_and_leave_nothi
     run: Cli,
 ) -> None:
     rc, _, err = run("provision", "list")
-    assert rc != 0 and "`stockwire provision scanner|gateway NAME --site SITE` starts one" in err
+    assert rc != 0 and "`stockwire provision scanner|gateway NAME --site SITE`" in err
     rc, _, err = run("revoke", "hs-99")
     assert rc != 0 and "no device registry in" in err
     assert not run.site_dir.exists()  # no directory, no empty .lock left behind
