@@ -12,9 +12,8 @@ from sqlalchemy import Connection, select
 
 from server.db.schema import channel_dirty, channels, locations
 from server.db.sql import now, upsert
-from server.errors import NotFound
 from server.ledger.stock import totals
-from server.locations.tree import subtree
+from server.locations.tree import Node, covered, nodes
 from server.reservations.availability import held_back
 
 ALL = "all"
@@ -25,19 +24,15 @@ def parse_locations(text: str) -> str | list[str]:
     return ALL if value == ALL else [str(v) for v in value]
 
 
-def scope_codes(conn: Connection, scope: str | list[str]) -> list[str] | None:
+def scope_codes(
+    conn: Connection, scope: str | list[str], all_nodes: dict[int, Node] | None = None
+) -> list[str] | None:
     """The codes of every real location a channel's scope covers: each listed location (a
-    site, warehouse, zone or bin) and everything under it; None for "all"."""
+    site, warehouse, zone or bin) and everything under it (one removed since covers nothing);
+    None for "all". `all_nodes`: the location tree, when the caller has it loaded already."""
     if scope == ALL:
         return None
-    ids: set[int] = set()
-    for code in scope:
-        try:
-            ids.update(subtree(conn, code))
-        except NotFound:
-            continue  # removed since the channel was set up: it covers nothing
-    query = select(locations.c.code).where(locations.c.id.in_(ids), locations.c.virtual.is_(False))
-    return sorted(conn.execute(query).scalars())
+    return covered(nodes(conn) if all_nodes is None else all_nodes, set(scope))
 
 
 def mark(conn: Connection, channel_id: int, sku_ids: Collection[int]) -> None:
@@ -65,8 +60,11 @@ def mark_touched(conn: Connection, touched: Collection[tuple[int, int]]) -> None
             )
         ).all()
     )
-    for chan in chans:
-        codes = scope_codes(conn, parse_locations(chan.locations))
+    scopes = [(chan.id, parse_locations(chan.locations)) for chan in chans]
+    # the location tree once for the whole booking, and only if a channel sells from a part
+    all_nodes = nodes(conn) if any(scope != ALL for _, scope in scopes) else {}
+    for chan_id, scope in scopes:
+        codes = scope_codes(conn, scope, all_nodes)
         covered = None if codes is None else set(codes)
         sku_ids = {
             sku_id
@@ -74,7 +72,7 @@ def mark_touched(conn: Connection, touched: Collection[tuple[int, int]]) -> None
             if loc_id in real and (covered is None or real[loc_id] in covered)
         }
         if sku_ids:
-            mark(conn, chan.id, sorted(sku_ids))
+            mark(conn, chan_id, sorted(sku_ids))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ whose on hand is below zero cannot be set back to `refuse` until the stock is bo
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +159,17 @@ def place(
         conn.execute(locations.insert().values(code=code, virtual=False, covered=True, **values))
     else:
         conn.execute(locations.update().where(locations.c.id == me.id).values(**values))
+
+
+def covered(all_nodes: dict[int, Node], codes: Collection[str]) -> list[str]:
+    """Codes of the real locations that are one of `codes` or lie under one (unknown codes
+    cover nothing)."""
+    roots = [n.id for n in all_nodes.values() if n.code in codes]
+    return sorted(
+        n.code
+        for n in all_nodes.values()
+        if not n.virtual and any(_is_inside(all_nodes, n, r) for r in roots)
+    )
 
 
 def subtree(conn: Connection, code: str) -> list[int]:

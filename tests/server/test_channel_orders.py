@@ -47,6 +47,14 @@ def stockwire_order(api: Api, event: str, key: str, order: str, lines: list | No
     return send(api, "webshop", body, signed(SECRET, int(time.time()), body))
 
 
+WOO = {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
+       "secret": "ck_0123456789abcdef:cs_0123456789abcdef"}  # fmt: skip
+
+
+def woo_channel(api: Api) -> None:
+    api.post("/v1/channels", WOO | {"order_secret": WOO_SECRET})
+
+
 def b64hmac(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
@@ -163,11 +171,7 @@ def test_shopify_orders_create_and_cancelled_are_verified_and_applied(api: Api) 
 
 def test_woocommerce_order_webhooks_and_its_ping_are_handled(api: Api) -> None:
     api.seed()
-    api.post(
-        "/v1/channels",
-        {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
-         "secret": "ck_0123456789abcdef:cs_0123456789abcdef", "order_secret": WOO_SECRET},
-    )  # fmt: skip
+    woo_channel(api)
     api.scan("dock", EAN, "receive", "WH1-A-01", qty=4)
     ping = send(api, "woo", b"webhook_id=12", {"Content-Type": "application/x-www-form-urlencoded"})
     assert ping.status_code == 200 and ping.json()["status"] == "ignored"
@@ -241,11 +245,7 @@ def test_long_delivery_ids_that_differ_only_at_the_end_stay_two_deliveries() -> 
 
 def test_an_unsigned_ping_is_answered_and_remembered_nowhere(api: Api) -> None:
     api.seed()
-    api.post(
-        "/v1/channels",
-        {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
-         "secret": "ck_0123456789abcdef:cs_0123456789abcdef", "order_secret": WOO_SECRET},
-    )  # fmt: skip
+    woo_channel(api)
     for n in range(3):
         ping = send(api, "woo", f"webhook_id={n}".encode(), {})
         assert ping.json() | {"event": ""} == {"channel": "woo", "order": "", "event": "",
@@ -255,8 +255,6 @@ def test_an_unsigned_ping_is_answered_and_remembered_nowhere(api: Api) -> None:
 
 def test_a_put_without_an_order_secret_keeps_the_one_the_channel_has(api: Api) -> None:
     api.seed()
-    shop = {"name": "woo", "kind": "woocommerce", "url": "https://shop.example.com",
-            "secret": "ck_0123456789abcdef:cs_0123456789abcdef"}  # fmt: skip
-    api.post("/v1/channels", shop | {"order_secret": WOO_SECRET})
-    replaced = api.client.put("/v1/channels/woo", json=shop | {"safety_stock": 2}, headers=ADMIN)
+    woo_channel(api)
+    replaced = api.client.put("/v1/channels/woo", json=WOO | {"safety_stock": 2}, headers=ADMIN)
     assert replaced.status_code == 200 and replaced.json()["orders_in"] is True

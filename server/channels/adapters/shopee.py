@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -45,27 +46,45 @@ def sign(partner_key: str, *parts: object) -> str:
 
 class Shopee(OneAtATime):
     async def push(self, client: httpx.AsyncClient, push: Push) -> Outcome:
-        tokens = dict(push.tokens or {})
-        if not tokens.get("refresh_token"):
-            return Outcome("no Shopee tokens: PUT /v1/channels/<name>/tokens first")
         remote = push.remote_id
+
+        async def work(tokens: dict[str, Any]) -> None:
+            nonlocal remote
+            if remote is None:
+                remote = await _find(client, push, tokens)
+            await _update(client, push, tokens, remote)
+
+        tokens = dict(push.tokens or {})
         try:
-            for attempt in range(2):
-                try:
-                    if float(tokens.get("expires_at", 0)) - time.time() < _REFRESH_AHEAD_S:
-                        tokens = await _refresh(client, push, tokens)
-                    if remote is None:
-                        remote = await _find(client, push, tokens)
-                    await _update(client, push, tokens, remote)
-                    return Outcome(remote_id=remote, remote_qty=push.available, tokens=tokens)
-                except _Expired:
-                    if attempt:
-                        raise Stop(Outcome("Shopee refused the refreshed token")) from None
-                    tokens["expires_at"] = 0  # refresh, then once more
-        except Stop as stop:
+            await _authorized(client, push, tokens, work)
+        except Stop as stop:  # tokens refreshed before the failure are kept all the same
             o = stop.outcome
             return Outcome(o.error, o.retry_after, remote, None, o.forget_remote, tokens)
-        raise AssertionError("unreachable")
+        return Outcome(remote_id=remote, remote_qty=push.available, tokens=tokens)
+
+
+async def _authorized(
+    client: httpx.AsyncClient,
+    push: Push,
+    tokens: dict[str, Any],
+    work: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Run `work(tokens)` with a live access token: refreshed first when it has less than
+    _REFRESH_AHEAD_S left, and once more when Shopee refuses it. `tokens` is updated in place
+    (the caller keeps the new ones, even when Stop follows: the old refresh token is spent);
+    Stop when there are none or Shopee refuses."""
+    if not tokens.get("refresh_token"):
+        raise Stop(Outcome("no Shopee tokens: PUT /v1/channels/<name>/tokens first"))
+    for attempt in range(2):
+        try:
+            if float(tokens.get("expires_at", 0)) - time.time() < _REFRESH_AHEAD_S:
+                tokens.update(await _refresh(client, push, tokens))
+            await work(tokens)
+            return
+        except _Expired:
+            if attempt:
+                raise Stop(Outcome("Shopee refused the refreshed token")) from None
+            tokens["expires_at"] = 0  # refresh, then once more
 
 
 async def _refresh(client: httpx.AsyncClient, push: Push, tokens: dict[str, Any]) -> dict[str, Any]:
@@ -204,22 +223,16 @@ async def order_items(
 ) -> tuple[list[tuple[str, int]], dict[str, Any], str]:
     """(sku, quantity) of an order's items (`v2.order.get_order_detail`), the tokens (maybe
     refreshed), and "" or why they could not be read."""
-    tokens = dict(push.tokens or {})
-    if not tokens.get("refresh_token"):
-        return [], tokens, "no Shopee tokens"
     query = {"order_sn_list": order_sn, "response_optional_fields": "item_list"}
+    detail: dict[str, Any] = {}
+
+    async def work(tokens: dict[str, Any]) -> None:
+        path = "/api/v2/order/get_order_detail"
+        detail.update(await _shop_call(client, push, tokens, "GET", path, query))
+
+    tokens = dict(push.tokens or {})
     try:
-        for attempt in range(2):
-            try:
-                if float(tokens.get("expires_at", 0)) - time.time() < _REFRESH_AHEAD_S:
-                    tokens = await _refresh(client, push, tokens)
-                path = "/api/v2/order/get_order_detail"
-                detail = await _shop_call(client, push, tokens, "GET", path, query)
-                break
-            except _Expired:
-                if attempt:
-                    return [], tokens, "Shopee refused the refreshed token"
-                tokens["expires_at"] = 0
+        await _authorized(client, push, tokens, work)
     except Stop as stop:
         return [], tokens, stop.outcome.error
     items = []
